@@ -1,7 +1,7 @@
 {
     "name": "Marketing Automation",
     "version": "18.0.1.0.0",
-    "category": "Marketing/Marketing Automation",
+    "category": "Marketing",
     "sequence": 195,
     "summary": "Automated marketing campaigns: email, SMS and server-action workflows",
     "description": """
