@@ -1,0 +1,59 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+
+class MailingMailing(models.Model):
+    _inherit = "mailing.mailing"
+
+    use_in_marketing_automation = fields.Boolean(
+        "Specific mailing used in marketing campaign",
+        default=False,
+        copy=False,
+        help="Marketing templates are sent by their campaign only, never from Email Marketing.",
+    )
+    marketing_activity_ids = fields.One2many(
+        "marketing.activity", "mass_mailing_id", string="Marketing Activities", copy=False
+    )
+
+    @api.model
+    def default_get(self, fields_list):
+        res = super().default_get(fields_list)
+        if self.env.context.get("default_use_in_marketing_automation"):
+            res.pop("contact_list_ids", None)
+        return res
+
+    def action_launch(self):
+        self._check_not_marketing_automation()
+        return super().action_launch()
+
+    def action_schedule(self):
+        self._check_not_marketing_automation()
+        return super().action_schedule()
+
+    def action_put_in_queue(self):
+        self._check_not_marketing_automation()
+        return super().action_put_in_queue()
+
+    def _check_not_marketing_automation(self):
+        if any(self.mapped("use_in_marketing_automation")):
+            raise UserError(
+                _("Marketing templates are sent by their campaign; they cannot be sent directly.")
+            )
+
+    def _get_seen_list(self):
+        """A campaign decides itself who receives its mailings (unicity,
+        tests sent again): Odoo's duplicate check does not apply."""
+        if self.use_in_marketing_automation:
+            return set()
+        return super()._get_seen_list()
+
+    def _get_seen_list_sms(self):
+        if self.use_in_marketing_automation:
+            return [], []
+        return super()._get_seen_list_sms()
+
+    def _action_send_statistics(self):
+        """The campaign reports its own statistics: no 24h digest per send."""
+        marketing = self.filtered("use_in_marketing_automation")
+        marketing.kpi_mail_required = False
+        return super(MailingMailing, self - marketing)._action_send_statistics()

@@ -1,0 +1,41 @@
+from odoo import api, fields, models
+
+
+class MailingTrace(models.Model):
+    _inherit = "mailing.trace"
+
+    marketing_trace_id = fields.Many2one(
+        "marketing.trace", string="Marketing Trace", index="btree_not_null", ondelete="cascade"
+    )
+    marketing_activity_id = fields.Many2one(
+        related="marketing_trace_id.activity_id",
+        string="Marketing Activity",
+        store=True,
+        index="btree_not_null",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        marketing_trace_by_res_id = self.env.context.get("marketing_trace_by_res_id")
+        if marketing_trace_by_res_id:
+            for vals in vals_list:
+                if not vals.get("marketing_trace_id") and vals.get("res_id"):
+                    vals["marketing_trace_id"] = marketing_trace_by_res_id.get(vals["res_id"])
+        return super().create(vals_list)
+
+    def write(self, vals):
+        """Hand each event of a message sent by a campaign (open, reply, click,
+        bounce; whatever recorded it) to its marketing trace. Handling an event
+        twice changes nothing: only the first one schedules children."""
+        res = super().write(vals)
+        events = []
+        if vals.get("trace_status") in ("open", "reply", "bounce"):
+            events.append(vals["trace_status"])
+        if vals.get("links_click_datetime"):
+            events.append("click")
+        marketing_traces = self.marketing_trace_id.sudo() if events else None
+        if marketing_traces:
+            now = fields.Datetime.now()
+            for event in events:
+                marketing_traces._process_event(event, now)
+        return res

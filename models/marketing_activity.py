@@ -1,0 +1,539 @@
+import logging
+from collections import defaultdict
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.osv import expression
+
+_logger = logging.getLogger(__name__)
+
+INTERVAL_TYPES = [("hours", "Hours"), ("days", "Days"), ("weeks", "Weeks"), ("months", "Months")]
+
+TRIGGER_TYPES = [
+    ("begin", "beginning of workflow"),
+    ("activity", "another activity"),
+    ("mail_open", "Mail: opened"),
+    ("mail_not_open", "Mail: not opened"),
+    ("mail_reply", "Mail: replied"),
+    ("mail_not_reply", "Mail: not replied"),
+    ("mail_click", "Mail: clicked"),
+    ("mail_not_click", "Mail: not clicked"),
+    ("mail_bounce", "Mail: bounced"),
+    ("sms_click", "SMS: clicked"),
+    ("sms_not_click", "SMS: not clicked"),
+    ("sms_bounce", "SMS: bounced"),
+]
+# the parent activity type each event trigger needs
+TRIGGER_PARENT_TYPES = {
+    "mail_open": "email",
+    "mail_not_open": "email",
+    "mail_reply": "email",
+    "mail_not_reply": "email",
+    "mail_click": "email",
+    "mail_not_click": "email",
+    "mail_bounce": "email",
+    "sms_click": "sms",
+    "sms_not_click": "sms",
+    "sms_bounce": "sms",
+}
+# positive triggers wait for the event of the parent's message
+POSITIVE_TRIGGERS = {
+    "mail_open": "open",
+    "mail_reply": "reply",
+    "mail_click": "click",
+    "mail_bounce": "bounce",
+    "sms_click": "click",
+    "sms_bounce": "bounce",
+}
+# negative triggers run unless the event happened
+NEGATIVE_TRIGGERS = {
+    "mail_not_open": "open",
+    "mail_not_reply": "reply",
+    "mail_not_click": "click",
+    "sms_not_click": "click",
+}
+
+
+class MarketingActivity(models.Model):
+    """One step of a campaign's workflow: an email, an SMS or a server action,
+    run for each participant after a delay counted from its trigger (the
+    participant's entry, the parent activity, or an event on the parent's
+    message)."""
+
+    _name = "marketing.activity"
+    _description = "Marketing Automation Activity"
+    _order = "sequence, interval_standardized, id"
+    _parent_store = True
+    _check_company_auto = True
+
+    name = fields.Char("Activity Name", required=True)
+    sequence = fields.Integer("Sequence", default=10)
+    campaign_id = fields.Many2one(
+        "marketing.campaign", string="Campaign", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="campaign_id.company_id", store=True, index=True)
+    model_id = fields.Many2one(related="campaign_id.model_id", string="Target")
+    model_name = fields.Char(related="campaign_id.model_name", string="Target Model")
+    utm_campaign_id = fields.Many2one(related="campaign_id.utm_campaign_id")
+    activity_type = fields.Selection(
+        [("email", "Email"), ("sms", "SMS"), ("action", "Server Action")],
+        string="Activity Type",
+        required=True,
+        default="email",
+    )
+    mass_mailing_id = fields.Many2one(
+        "mailing.mailing",
+        string="Marketing Template",
+        ondelete="restrict",
+        index="btree_not_null",
+        domain="[('use_in_marketing_automation', '=', True), "
+        "('mailing_type', '=', mass_mailing_id_mailing_type), "
+        "('mailing_model_name', '=', model_name)]",
+    )
+    mass_mailing_id_mailing_type = fields.Selection(
+        [("mail", "Email"), ("sms", "SMS")],
+        string="Template Type",
+        compute="_compute_mass_mailing_id_mailing_type",
+    )
+    server_action_id = fields.Many2one(
+        "ir.actions.server",
+        string="Server Action",
+        ondelete="restrict",
+        domain="[('model_id', '=', model_id), ('usage', '=', 'ir_actions_server')]",
+    )
+    # trigger
+    interval_number = fields.Integer("Send after", default=1, required=True)
+    interval_type = fields.Selection(
+        INTERVAL_TYPES, string="Delay Type", default="hours", required=True
+    )
+    interval_standardized = fields.Integer(
+        "Send after (in hours)",
+        compute="_compute_interval_standardized",
+        store=True,
+        readonly=True,
+    )
+    trigger_type = fields.Selection(
+        TRIGGER_TYPES, string="Trigger", default="begin", required=True, index=True
+    )
+    trigger_label = fields.Char("Trigger Label", compute="_compute_trigger_label")
+    parent_id = fields.Many2one(
+        "marketing.activity",
+        string="Activity",
+        ondelete="cascade",
+        index="btree_not_null",
+        domain="[('campaign_id', '=', campaign_id), ('id', '!=', id)]",
+        help="The activity whose execution (or whose message's event) triggers this one.",
+    )
+    parent_path = fields.Char(index=True)
+    child_ids = fields.One2many("marketing.activity", "parent_id", string="Child Activities")
+    # filter and expiry
+    domain = fields.Char(
+        "Activity Filter",
+        default="[]",
+        required=True,
+        help="Participants whose record does not match this filter when the activity runs "
+        "are rejected, for this activity and all its children.",
+    )
+    applied_domain = fields.Char(
+        "Applied Filter",
+        compute="_compute_applied_domain",
+        recursive=True,
+        help="The campaign filter and the filters of this activity and its ancestors.",
+    )
+    validity_duration = fields.Boolean(
+        "Expiry Duration",
+        help="Cancel the activity for a participant when it could not run in time.",
+    )
+    validity_duration_number = fields.Integer("Cancel after", default=0)
+    validity_duration_type = fields.Selection(
+        INTERVAL_TYPES, string="Expiry Duration Type", default="hours", required=True
+    )
+    # traces and statistics
+    trace_ids = fields.One2many("marketing.trace", "activity_id", string="Traces")
+    processed = fields.Integer("Success", compute="_compute_statistics")
+    rejected = fields.Integer("Rejected", compute="_compute_statistics")
+    total_sent = fields.Integer("Sent", compute="_compute_statistics")
+    total_open = fields.Integer("Opened", compute="_compute_statistics")
+    total_reply = fields.Integer("Replied", compute="_compute_statistics")
+    total_click = fields.Integer("Clicked", compute="_compute_statistics")
+    total_bounce = fields.Integer("Bounced", compute="_compute_statistics")
+
+    _sql_constraints = [
+        (
+            "interval_number_positive",
+            "CHECK(interval_number >= 0)",
+            "The delay of an activity cannot be negative.",
+        ),
+        (
+            "validity_duration_number_positive",
+            "CHECK(validity_duration_number >= 0)",
+            "The expiry duration of an activity cannot be negative.",
+        ),
+    ]
+
+    @api.depends("activity_type")
+    def _compute_mass_mailing_id_mailing_type(self):
+        for activity in self:
+            activity.mass_mailing_id_mailing_type = {"email": "mail", "sms": "sms"}.get(
+                activity.activity_type
+            )
+
+    @api.depends("interval_number", "interval_type")
+    def _compute_interval_standardized(self):
+        factors = {"hours": 1, "days": 24, "weeks": 168, "months": 720}
+        for activity in self:
+            activity.interval_standardized = activity.interval_number * factors.get(
+                activity.interval_type, 1
+            )
+
+    @api.depends("interval_number", "interval_type", "trigger_type")
+    def _compute_trigger_label(self):
+        interval_labels = dict(self._fields["interval_type"]._description_selection(self.env))
+        event_labels = {
+            "activity": _("after %(delay)s"),
+            "mail_open": _("Opened after %(delay)s"),
+            "mail_not_open": _("Not opened within %(delay)s"),
+            "mail_reply": _("Replied after %(delay)s"),
+            "mail_not_reply": _("Not replied within %(delay)s"),
+            "mail_click": _("Clicked after %(delay)s"),
+            "mail_not_click": _("Not clicked within %(delay)s"),
+            "mail_bounce": _("Bounced after %(delay)s"),
+            "sms_click": _("Clicked after %(delay)s"),
+            "sms_not_click": _("Not clicked within %(delay)s"),
+            "sms_bounce": _("Bounced after %(delay)s"),
+        }
+        for activity in self:
+            delay = f"{activity.interval_number} {interval_labels.get(activity.interval_type, '')}"
+            label = event_labels.get(activity.trigger_type)
+            activity.trigger_label = label % {"delay": delay} if label else delay
+
+    @api.depends("domain", "parent_id.applied_domain", "campaign_id.domain")
+    def _compute_applied_domain(self):
+        for activity in self:
+            if not activity.campaign_id.model_name:
+                activity.applied_domain = activity.domain
+                continue
+            activity.applied_domain = repr(activity._get_applied_domain())
+
+    @api.depends("trace_ids.state")
+    def _compute_statistics(self):
+        traces = self.env["marketing.trace"]._read_group(
+            [("activity_id", "in", self.ids), ("is_test", "=", False)],
+            ["activity_id", "state"],
+            ["__count"],
+        )
+        trace_counts = {(activity.id, state): count for activity, state, count in traces}
+        mailing_stats = defaultdict(lambda: defaultdict(int))
+        for activity, status, count, clicked in self.env["mailing.trace"]._read_group(
+            [
+                ("marketing_activity_id", "in", self.ids),
+                ("marketing_trace_id.is_test", "=", False),
+            ],
+            ["marketing_activity_id", "trace_status"],
+            ["__count", "links_click_datetime:count"],
+        ):
+            stats = mailing_stats[activity.id]
+            if status in ("pending", "sent", "open", "reply", "bounce"):
+                stats["sent"] += count
+            if status in ("open", "reply"):
+                stats["open"] += count
+            if status == "reply":
+                stats["reply"] += count
+            if status == "bounce":
+                stats["bounce"] += count
+            stats["click"] += clicked
+        for activity in self:
+            stats = mailing_stats[activity.id]
+            activity.processed = trace_counts.get((activity.id, "processed"), 0)
+            activity.rejected = trace_counts.get((activity.id, "rejected"), 0)
+            activity.total_sent = stats["sent"]
+            activity.total_open = stats["open"]
+            activity.total_reply = stats["reply"]
+            activity.total_click = stats["click"]
+            activity.total_bounce = stats["bounce"]
+
+    @api.constrains("trigger_type", "parent_id", "campaign_id")
+    def _check_trigger_parent(self):
+        trigger_labels = dict(self._fields["trigger_type"]._description_selection(self.env))
+        for activity in self:
+            trigger = trigger_labels[activity.trigger_type]
+            parent = activity.parent_id
+            if activity.trigger_type == "begin" and parent:
+                raise ValidationError(
+                    _(
+                        "Activity %(activity)s starts at the beginning of the workflow: "
+                        "it cannot have a parent activity.",
+                        activity=activity.name,
+                    )
+                )
+            if activity.trigger_type != "begin" and not parent:
+                raise ValidationError(
+                    _(
+                        "Activity %(activity)s is triggered by “%(trigger)s”: "
+                        "choose the parent activity.",
+                        activity=activity.name,
+                        trigger=trigger,
+                    )
+                )
+            if parent and parent.campaign_id != activity.campaign_id:
+                raise ValidationError(
+                    _(
+                        "The parent of activity %(activity)s must belong to the same campaign.",
+                        activity=activity.name,
+                    )
+                )
+            parent_type = TRIGGER_PARENT_TYPES.get(activity.trigger_type)
+            if parent_type and parent.activity_type != parent_type:
+                raise ValidationError(
+                    _(
+                        "Activity %(activity)s is triggered by “%(trigger)s”: its parent "
+                        "%(parent)s must be an activity of type %(type)s.",
+                        activity=activity.name,
+                        trigger=trigger,
+                        parent=parent.name,
+                        type=dict(
+                            self._fields["activity_type"]._description_selection(self.env)
+                        )[parent_type],
+                    )
+                )
+        if self._has_cycle():
+            raise ValidationError(_("An activity cannot be its own ancestor."))
+
+    @api.constrains("domain", "campaign_id")
+    def _check_domain(self):
+        for activity in self:
+            activity.campaign_id._parse_domain(activity.domain)
+
+    @api.constrains("activity_type", "mass_mailing_id", "server_action_id", "campaign_id")
+    def _check_activity_content(self):
+        type_labels = dict(self._fields["activity_type"]._description_selection(self.env))
+        for activity in self:
+            campaign_model = activity.campaign_id.model_name
+            if activity.activity_type in ("email", "sms"):
+                mailing = activity.mass_mailing_id
+                if not mailing:
+                    raise ValidationError(
+                        _(
+                            "Activity %(activity)s needs a template to send.",
+                            activity=activity.name,
+                        )
+                    )
+                if mailing.mailing_type != activity.mass_mailing_id_mailing_type:
+                    raise ValidationError(
+                        _(
+                            "The template %(mailing)s of activity %(activity)s is not an "
+                            "%(type)s template.",
+                            mailing=mailing.subject or mailing.name,
+                            activity=activity.name,
+                            type=type_labels[activity.activity_type],
+                        )
+                    )
+                if mailing.mailing_model_real != campaign_model:
+                    raise ValidationError(
+                        _(
+                            "The template %(mailing)s of activity %(activity)s must target "
+                            "the campaign's model %(model)s.",
+                            mailing=mailing.subject or mailing.name,
+                            activity=activity.name,
+                            model=activity.campaign_id.model_id.name,
+                        )
+                    )
+            elif activity.activity_type == "action":
+                action = activity.server_action_id
+                if not action:
+                    raise ValidationError(
+                        _(
+                            "Activity %(activity)s needs a server action to run.",
+                            activity=activity.name,
+                        )
+                    )
+                if action.model_name != campaign_model:
+                    raise ValidationError(
+                        _(
+                            "The server action %(action)s of activity %(activity)s must run "
+                            "on the campaign's model %(model)s.",
+                            action=action.name,
+                            activity=activity.name,
+                            model=activity.campaign_id.model_id.name,
+                        )
+                    )
+
+    @api.onchange("activity_type")
+    def _onchange_activity_type(self):
+        if self.mass_mailing_id and self.mass_mailing_id.mailing_type != (
+            self.mass_mailing_id_mailing_type
+        ):
+            self.mass_mailing_id = False
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        activities = super().create(vals_list)
+        activities.campaign_id._flag_workflow_modified()
+        return activities
+
+    def write(self, vals):
+        res = super().write(vals)
+        self.campaign_id._flag_workflow_modified()
+        return res
+
+    def unlink(self):
+        campaigns = self.campaign_id
+        res = super().unlink()
+        campaigns._flag_workflow_modified()
+        return res
+
+    # ------------------------------------------------------------
+    # TOOLS
+    # ------------------------------------------------------------
+
+    def _get_applied_domain(self):
+        """The campaign filter AND the filters of the activity and its ancestors."""
+        self.ensure_one()
+        campaign = self.campaign_id
+        domains = [campaign._parse_domain(campaign.domain)]
+        activity = self
+        while activity:
+            domains.append(campaign._parse_domain(activity.domain))
+            activity = activity.parent_id
+        return expression.AND(domains)
+
+    def _get_delta(self, number=None, interval_type=None):
+        self.ensure_one()
+        number = self.interval_number if number is None else number
+        return relativedelta(**{interval_type or self.interval_type: number})
+
+    def _get_validity_delta(self):
+        self.ensure_one()
+        return self._get_delta(self.validity_duration_number, self.validity_duration_type)
+
+    def _prepare_trace_values(self, participant, start, parent_trace=None):
+        """Values of the trace of this activity for one participant.
+
+        Positive event triggers wait for their event: no schedule date until it
+        happens (tests run them at once, simulating the event)."""
+        self.ensure_one()
+        waits_event = self.trigger_type in POSITIVE_TRIGGERS
+        return {
+            "activity_id": self.id,
+            "participant_id": participant.id,
+            "parent_id": parent_trace.id if parent_trace else False,
+            "schedule_date": False if waits_event else start + self._get_delta(),
+            "state": "scheduled",
+        }
+
+    # ------------------------------------------------------------
+    # EXECUTION
+    # ------------------------------------------------------------
+
+    def _execute(self, traces):
+        """Run this activity for a batch of its due traces.
+
+        Expired traces are canceled, negative triggers whose event happened are
+        canceled, traces whose record no longer matches the applied filter are
+        rejected; the others run in one call per batch. A failure of the batch is
+        retried trace by trace so that only the faulty traces end in error.
+        """
+        self.ensure_one()
+        now = fields.Datetime.now()
+        traces = traces.filtered(lambda t: t.state == "scheduled")
+        if self.validity_duration:
+            validity = self._get_validity_delta()
+            expired = traces.filtered(
+                lambda t: t.schedule_date and t.schedule_date + validity < now
+            )
+            expired._set_state(
+                "canceled", _("Expired: not executed in time after its planned date.")
+            )
+            traces -= expired
+        if self.trigger_type in NEGATIVE_TRIGGERS:
+            happened = traces.parent_id._filter_event(NEGATIVE_TRIGGERS[self.trigger_type])
+            voided = traces.filtered(lambda t: t.parent_id in happened)
+            voided._cancel_for_event(NEGATIVE_TRIGGERS[self.trigger_type])
+            traces -= voided
+        traces = self._reject_unmatched(traces)
+        if not traces:
+            return
+        runner = getattr(self, f"_execute_{self.activity_type}")
+        try:
+            with self.env.cr.savepoint():
+                runner(traces, now)
+        except Exception as error:  # noqa: BLE001 - isolate the faulty traces below
+            self.env.invalidate_all()
+            if len(traces) == 1:
+                traces._set_error(error, now)
+                return
+            for trace in traces:
+                try:
+                    with self.env.cr.savepoint():
+                        runner(trace, now)
+                except Exception as trace_error:  # noqa: BLE001 - the trace carries it
+                    self.env.invalidate_all()
+                    trace._set_error(trace_error, now)
+        traces.filtered(lambda t: t.state == "processed")._create_children(now)
+
+    def _reject_unmatched(self, traces):
+        """Reject the traces whose record is gone or no longer matches the
+        applied filter; return the others."""
+        if not traces:
+            return traces
+        records = self.campaign_id._get_target_records()
+        res_ids = set(traces.mapped("res_id"))
+        existing = set(records.sudo().browse(res_ids).exists().ids)
+        matching = set(
+            records.search(expression.AND([[("id", "in", list(res_ids))], self._get_applied_domain()])).ids
+        )
+        gone = traces.filtered(lambda t: t.res_id not in existing)
+        gone._set_state("rejected", _("The record no longer exists."))
+        unmatched = traces.filtered(lambda t: t.res_id in existing and t.res_id not in matching)
+        unmatched._set_state("rejected", _("The record does not match the filter of the activity."))
+        return traces - gone - unmatched
+
+    def _execute_email(self, traces, now):
+        self._send_mailing(traces, now, "_action_send_mail")
+
+    def _execute_sms(self, traces, now):
+        self._send_mailing(traces, now, "action_send_sms")
+
+    def _send_mailing(self, traces, now, send_method):
+        """Send the activity's mailing to the batch's records through Odoo's
+        mass mailing (blacklist, opt-out, unsubscribe links, link tracking, UTM
+        and statistics all apply). Traces are marked before the mails exist: the
+        batch is committed as a whole by the caller, so a crash can neither send
+        twice nor lose a trace. Recipients Odoo refuses give rejected traces."""
+        for batch in traces._split_by_res_id():
+            batch.write({"state": "processed", "schedule_date": now, "state_msg": False})
+            mailing = self.mass_mailing_id.with_context(
+                marketing_trace_by_res_id={trace.res_id: trace.id for trace in batch}
+            )
+            getattr(mailing, send_method)(batch.mapped("res_id"))
+        mailing_traces = self.env["mailing.trace"].search([("marketing_trace_id", "in", traces.ids)])
+        failure_labels = dict(
+            self.env["mailing.trace"]._fields["failure_type"]._description_selection(self.env)
+        )
+        for mailing_trace in mailing_traces.filtered(lambda t: t.trace_status in ("cancel", "error")):
+            mailing_trace.marketing_trace_id._set_state(
+                "rejected",
+                _(
+                    "Not sent: %(reason)s",
+                    reason=failure_labels.get(mailing_trace.failure_type)
+                    or mailing_trace.failure_reason
+                    or _("refused by the mailing"),
+                ),
+            )
+        (traces - mailing_traces.marketing_trace_id)._set_state(
+            "rejected", _("Not sent: the record has no recipient.")
+        )
+
+    def _execute_action(self, traces, now):
+        traces.write({"state": "processed", "schedule_date": now, "state_msg": False})
+        action = self.server_action_id.with_user(self.campaign_id.user_id or self.env.user)
+        for res_id in traces.mapped("res_id"):
+            action.with_context(
+                active_model=self.model_name, active_id=res_id, active_ids=[res_id]
+            ).run()

@@ -1,0 +1,138 @@
+from odoo import _, api, fields, models
+from odoo.tools import SQL, create_index
+
+
+class MarketingParticipant(models.Model):
+    """A record of the campaign's target model walking through its workflow."""
+
+    _name = "marketing.participant"
+    _description = "Marketing Automation Participant"
+    _order = "id DESC"
+    _rec_name = "resource_ref"
+
+    campaign_id = fields.Many2one(
+        "marketing.campaign", string="Campaign", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="campaign_id.company_id", store=True, index=True)
+    model_id = fields.Many2one(related="campaign_id.model_id", string="Target")
+    model_name = fields.Char(
+        related="campaign_id.model_name", store=True, string="Target Model", precompute=True
+    )
+    res_id = fields.Many2oneReference("Record ID", model_field="model_name", required=True)
+    resource_ref = fields.Reference(
+        string="Record",
+        selection="_selection_target_model",
+        compute="_compute_resource_ref",
+        inverse="_inverse_resource_ref",
+    )
+    unique_value = fields.Char(
+        "Unicity Value",
+        readonly=True,
+        help="The value of the campaign's unicity field when the record entered.",
+    )
+    start_date = fields.Datetime(
+        "Workflow Started On", default=fields.Datetime.now, required=True, readonly=True
+    )
+    state = fields.Selection(
+        [("running", "Running"), ("completed", "Completed"), ("unlinked", "Removed")],
+        string="State",
+        default="running",
+        required=True,
+        index=True,
+        help="Completed: nothing is left to run. Removed: the record was deleted.",
+    )
+    is_test = fields.Boolean("Test Record", default=False, index=True)
+    trace_ids = fields.One2many("marketing.trace", "participant_id", string="Actions")
+
+    def init(self):
+        super().init()
+        create_index(
+            self.env.cr, "marketing_participant_campaign_res_id_index", self._table, ["campaign_id", "res_id"]
+        )
+        # at most one real participant per record and per unicity value, even
+        # when two scheduler runs enrol at the same time
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE UNIQUE INDEX IF NOT EXISTS marketing_participant_unique_record
+                    ON marketing_participant (campaign_id, res_id) WHERE is_test IS NOT TRUE;
+                CREATE UNIQUE INDEX IF NOT EXISTS marketing_participant_unique_value
+                    ON marketing_participant (campaign_id, unique_value)
+                 WHERE is_test IS NOT TRUE AND unique_value IS NOT NULL;
+                """
+            )
+        )
+
+    @api.model
+    def _selection_target_model(self):
+        return [(model.model, model.name) for model in self.env["ir.model"].sudo().search([])]
+
+    @api.depends("model_name", "res_id")
+    def _compute_resource_ref(self):
+        for participant in self:
+            if participant.model_name and participant.model_name in self.env and participant.res_id:
+                participant.resource_ref = f"{participant.model_name},{participant.res_id}"
+            else:
+                participant.resource_ref = False
+
+    def _inverse_resource_ref(self):
+        for participant in self:
+            participant.res_id = participant.resource_ref.id if participant.resource_ref else False
+
+    @api.depends("resource_ref")
+    def _compute_display_name(self):
+        for participant in self:
+            record = participant.resource_ref
+            participant.display_name = (
+                record.display_name if record and record.exists() else _("Deleted record")
+            )
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_set_running(self):
+        self.filtered(lambda p: p.state == "completed").state = "running"
+        return True
+
+    def action_set_completed(self):
+        """Stop the participant: its scheduled traces are canceled."""
+        traces = self.trace_ids.filtered(lambda t: t.state == "scheduled")
+        traces._set_state("canceled", _("Canceled: the participant was stopped."))
+        self.write({"state": "completed"})
+        return True
+
+    # ------------------------------------------------------------
+    # ENGINE
+    # ------------------------------------------------------------
+
+    def _create_root_traces(self, start):
+        """Schedule the root activities for new participants."""
+        vals_list = [
+            activity._prepare_trace_values(participant, start)
+            for participant in self
+            for activity in participant.campaign_id.marketing_activity_ids
+            if activity.trigger_type == "begin"
+        ]
+        return self.env["marketing.trace"].create(vals_list)
+
+    def _action_unlink(self):
+        """The record is gone: cancel what was scheduled."""
+        traces = self.trace_ids.filtered(lambda t: t.state == "scheduled")
+        traces._set_state("canceled", _("Canceled: the record was deleted."))
+        self.write({"state": "unlinked"})
+
+    def _update_completion(self):
+        """Running participants with nothing scheduled (nor waiting for an
+        event) are completed."""
+        running = self.filtered(lambda p: p.state == "running")
+        if not running:
+            return
+        pending = {
+            participant.id
+            for [participant] in self.env["marketing.trace"]._read_group(
+                [("participant_id", "in", running.ids), ("state", "=", "scheduled")],
+                ["participant_id"],
+            )
+        }
+        running.filtered(lambda p: p.id not in pending).write({"state": "completed"})
