@@ -496,9 +496,11 @@ class MarketingActivity(models.Model):
 
     def _execute_email(self, traces, now):
         self._send_mailing(traces, now, "_action_send_mail")
+        self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
 
     def _execute_sms(self, traces, now):
         self._send_mailing(traces, now, "action_send_sms")
+        self.env.ref("sms.ir_cron_sms_scheduler_action")._trigger()
 
     def _send_mailing(self, traces, now, send_method):
         """Send the activity's mailing to the batch's records through Odoo's
