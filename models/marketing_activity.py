@@ -65,7 +65,6 @@ class MarketingActivity(models.Model):
     _name = "marketing.activity"
     _description = "Marketing Automation Activity"
     _order = "sequence, interval_standardized, id"
-    _parent_store = True
     _check_company_auto = True
 
     name = fields.Char("Activity Name", required=True)
@@ -126,7 +125,6 @@ class MarketingActivity(models.Model):
         domain="[('campaign_id', '=', campaign_id), ('id', '!=', id)]",
         help="The activity whose execution (or whose message's event) triggers this one.",
     )
-    parent_path = fields.Char(index=True)
     child_ids = fields.One2many("marketing.activity", "parent_id", string="Child Activities")
     # filter and expiry
     domain = fields.Char(

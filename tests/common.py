@@ -1,0 +1,120 @@
+from datetime import datetime
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.addons.mass_mailing_sms.tests.common import MassSMSCommon
+
+
+class MarketingAutomationCommon(MassSMSCommon):
+    """Campaigns on contacts with an email, an SMS and a server action
+    template, and a marketing user. Time starts at ``cls.reference_now``."""
+
+    reference_now = datetime(2024, 11, 25, 10, 0, 0)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user_marketing_automation = mail_new_test_user(
+            cls.env,
+            login="user_marketing_automation",
+            name="Mireille Automation",
+            email="mireille@example.com",
+            groups="base.group_user,base.group_partner_manager,"
+            "marketing_automation_community.group_marketing_automation_user",
+        )
+        cls.partner_model = cls.env["ir.model"]._get("res.partner")
+        cls.contacts = cls.env["res.partner"].create(
+            [
+                {
+                    "name": f"Contact {index}",
+                    "email": f"contact.{index}@example.com",
+                    "phone": f"+32456{index:06d}",
+                    "country_id": cls.env.ref("base.be").id,
+                }
+                for index in range(3)
+            ]
+        )
+        cls.mailing_email = cls._create_marketing_mailing("Welcome", "mail")
+        cls.mailing_email_followup = cls._create_marketing_mailing("Follow-up", "mail")
+        cls.mailing_sms = cls._create_marketing_mailing("Welcome SMS", "sms")
+        cls.server_action = cls.env["ir.actions.server"].create(
+            {
+                "name": "Tag as engaged",
+                "model_id": cls.partner_model.id,
+                "state": "code",
+                "code": "record.write({'comment': 'engaged'})",
+            }
+        )
+
+    @classmethod
+    def _create_marketing_mailing(cls, subject, mailing_type, model_name="res.partner"):
+        values = {
+            "subject": subject,
+            "mailing_type": mailing_type,
+            "mailing_model_id": cls.env["ir.model"]._get(model_name).id,
+            "use_in_marketing_automation": True,
+        }
+        if mailing_type == "mail":
+            values["body_html"] = (
+                f"<p>Hello <t t-out='object.name'/>, {subject}: "
+                "<a href='https://www.example.com/offer'>Our offer</a></p>"
+            )
+        else:
+            values["body_plaintext"] = f"{subject}: https://www.example.com/sms-offer"
+        return cls.env["mailing.mailing"].create(values)
+
+    @classmethod
+    def _create_campaign(cls, domain=None, **values):
+        """A campaign on the test contacts (filtered on their emails)."""
+        domain = domain or [("id", "in", cls.contacts.ids)]
+        return cls.env["marketing.campaign"].create(
+            {
+                "name": "Test Campaign",
+                "model_id": cls.partner_model.id,
+                "domain": repr(domain),
+                **values,
+            }
+        )
+
+    @classmethod
+    def _create_activity(cls, campaign, activity_type="email", parent=None, **values):
+        content = {
+            "email": {"mass_mailing_id": cls.mailing_email.id},
+            "sms": {"mass_mailing_id": cls.mailing_sms.id},
+            "action": {"server_action_id": cls.server_action.id},
+        }[activity_type]
+        return cls.env["marketing.activity"].create(
+            {
+                "name": f"{activity_type} activity",
+                "campaign_id": campaign.id,
+                "activity_type": activity_type,
+                "trigger_type": "activity" if parent else "begin",
+                "parent_id": parent.id if parent else False,
+                "interval_number": 0,
+                "interval_type": "hours",
+                **content,
+                **values,
+            }
+        )
+
+    def _traces(self, activity, records=None):
+        traces = activity.trace_ids.filtered(lambda t: not t.is_test)
+        if records is not None:
+            traces = traces.filtered(lambda t: t.res_id in records.ids).sorted(
+                lambda t: records.ids.index(t.res_id)
+            )
+        return traces
+
+    def _mailing_trace(self, trace):
+        self.assertEqual(len(trace.mailing_trace_ids), 1)
+        return trace.mailing_trace_ids
+
+    def _send_queued_mails(self):
+        """Run the mail queue as the mail cron would (inside mock_mail_gateway)."""
+        self.env["mail.mail"].sudo().search([("state", "=", "outgoing")]).send()
+
+    def assertTraceStates(self, traces, state, msg_part=None):
+        self.assertTrue(traces, "expected traces to check")
+        for trace in traces:
+            self.assertEqual(trace.state, state, f"{trace.activity_id.name}: {trace.state_msg}")
+            if msg_part:
+                self.assertIn(msg_part, trace.state_msg or "")

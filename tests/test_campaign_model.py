@@ -1,0 +1,215 @@
+from psycopg2 import IntegrityError
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import Form, tagged
+from odoo.tools import mute_logger
+
+from .common import MarketingAutomationCommon
+
+
+@tagged("marketing_automation", "post_install", "-at_install")
+class TestCampaignModel(MarketingAutomationCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.campaign = cls._create_campaign()
+        cls.email_activity = cls._create_activity(cls.campaign, "email")
+        cls.sms_activity = cls._create_activity(cls.campaign, "sms")
+        cls.action_activity = cls._create_activity(cls.campaign, "action")
+
+    def test_campaign_defaults(self):
+        campaign = self.env["marketing.campaign"].create({"name": "Defaults"})
+        self.assertEqual(campaign.state, "draft")
+        self.assertEqual(campaign.model_name, "res.partner")
+        self.assertEqual(campaign.domain, "[]")
+        self.assertEqual(campaign.user_id, self.env.user)
+        self.assertEqual(campaign.company_id, self.env.company)
+        self.assertEqual(campaign.utm_campaign_id.name, "Defaults")
+        self.assertFalse(campaign.require_sync)
+
+    def test_campaign_domain_invalid(self):
+        for domain in ("[('email', '=',", "[('no_such_field', '=', 1)]", "not a domain"):
+            with self.subTest(domain=domain), self.assertRaises(ValidationError):
+                self.env["marketing.campaign"].create(
+                    {"name": "Bad", "model_id": self.partner_model.id, "domain": domain}
+                )
+
+    def test_campaign_domain_valid_with_context(self):
+        campaign = self.env["marketing.campaign"].create(
+            {
+                "name": "Dynamic",
+                "model_id": self.partner_model.id,
+                "domain": "[('create_uid', '=', uid), ('create_date', '<=', "
+                "(context_today() + relativedelta(days=1)).strftime('%Y-%m-%d'))]",
+            }
+        )
+        self.assertIn(("create_uid", "=", self.env.uid), campaign._get_applied_domain())
+
+    def test_campaign_domain_must_fit_target(self):
+        with self.assertRaises(ValidationError):
+            self.env["marketing.campaign"].create(
+                {
+                    "name": "Lead filter on contacts",
+                    "model_id": self.env["ir.model"]._get("mailing.contact").id,
+                    "domain": "[('is_company', '=', True)]",
+                }
+            )
+
+    def test_campaign_target_locked_with_activities(self):
+        with self.assertRaises(ValidationError):
+            self.campaign.model_id = self.env["ir.model"]._get("mailing.contact")
+        empty = self.env["marketing.campaign"].create({"name": "Empty"})
+        empty.model_id = self.env["ir.model"]._get("mailing.contact")
+        self.assertEqual(empty.model_name, "mailing.contact")
+
+    def test_campaign_unique_field_of_target(self):
+        with self.assertRaises(ValidationError):
+            self.campaign.unique_field_id = self.env["ir.model.fields"]._get(
+                "mailing.contact", "email"
+            )
+        self.campaign.unique_field_id = self.env["ir.model.fields"]._get("res.partner", "email")
+
+    def test_activity_trigger_parent_compatibility(self):
+        Activity = self.env["marketing.activity"]
+        valid = {
+            "activity": (self.email_activity, self.sms_activity, self.action_activity),
+            "mail_open": (self.email_activity,),
+            "mail_not_open": (self.email_activity,),
+            "mail_reply": (self.email_activity,),
+            "mail_not_reply": (self.email_activity,),
+            "mail_click": (self.email_activity,),
+            "mail_not_click": (self.email_activity,),
+            "mail_bounce": (self.email_activity,),
+            "sms_click": (self.sms_activity,),
+            "sms_not_click": (self.sms_activity,),
+            "sms_bounce": (self.sms_activity,),
+        }
+        parents = self.email_activity | self.sms_activity | self.action_activity
+        for trigger, good_parents in valid.items():
+            for parent in parents:
+                with self.subTest(trigger=trigger, parent=parent.activity_type):
+                    if parent in good_parents:
+                        child = self._create_activity(
+                            self.campaign, "action", parent=parent, trigger_type=trigger
+                        )
+                        self.assertEqual(child.parent_id, parent)
+                    else:
+                        with self.assertRaises(ValidationError):
+                            self._create_activity(
+                                self.campaign, "action", parent=parent, trigger_type=trigger
+                            )
+            with self.subTest(trigger=trigger, parent=None), self.assertRaises(ValidationError):
+                self._create_activity(self.campaign, "action", trigger_type=trigger)
+        with self.assertRaises(ValidationError):
+            Activity.create(
+                {
+                    "name": "Root with parent",
+                    "campaign_id": self.campaign.id,
+                    "activity_type": "action",
+                    "server_action_id": self.server_action.id,
+                    "trigger_type": "begin",
+                    "parent_id": self.email_activity.id,
+                }
+            )
+
+    def test_activity_parent_same_campaign_and_no_cycle(self):
+        other = self._create_campaign()
+        with self.assertRaises(ValidationError):
+            self._create_activity(other, "action", parent=self.email_activity)
+        child = self._create_activity(self.campaign, "email", parent=self.email_activity)
+        with self.assertRaises(ValidationError):
+            self.email_activity.write({"trigger_type": "activity", "parent_id": child.id})
+
+    def test_activity_intervals_not_negative(self):
+        for field in ("interval_number", "validity_duration_number"):
+            with (
+                self.subTest(field=field),
+                mute_logger("odoo.sql_db"),
+                self.assertRaises(IntegrityError),
+                self.cr.savepoint(),
+            ):
+                self.email_activity.write({field: -1})
+                self.email_activity.flush_recordset()
+        self.email_activity.write({"interval_number": 0, "validity_duration_number": 0})
+
+    def test_activity_domain_invalid(self):
+        with self.assertRaises(ValidationError):
+            self.email_activity.domain = "[('no_such_field', '=', 1)]"
+        with self.assertRaises(ValidationError):
+            self.email_activity.domain = "[("
+        self.email_activity.domain = "[('email', '!=', False)]"
+
+    def test_activity_mailing_type_and_model(self):
+        with self.assertRaises(ValidationError):
+            self.email_activity.mass_mailing_id = self.mailing_sms
+        with self.assertRaises(ValidationError):
+            self.sms_activity.mass_mailing_id = self.mailing_email
+        contact_mailing = self._create_marketing_mailing("Contacts", "mail", "mailing.contact")
+        with self.assertRaises(ValidationError):
+            self.email_activity.mass_mailing_id = contact_mailing
+        with self.assertRaises(ValidationError):
+            self._create_activity(self.campaign, "email", mass_mailing_id=False)
+
+    def test_activity_server_action_model(self):
+        action = self.env["ir.actions.server"].create(
+            {
+                "name": "On mailing contacts",
+                "model_id": self.env["ir.model"]._get("mailing.contact").id,
+                "state": "code",
+                "code": "pass",
+            }
+        )
+        with self.assertRaises(ValidationError):
+            self.action_activity.server_action_id = action
+        with self.assertRaises(ValidationError):
+            self._create_activity(self.campaign, "action", server_action_id=False)
+
+    def test_activity_applied_domain_and_trigger_label(self):
+        self.campaign.domain = "[('email', '!=', False)]"
+        self.email_activity.domain = "[('phone', '!=', False)]"
+        child = self._create_activity(
+            self.campaign,
+            "action",
+            parent=self.email_activity,
+            trigger_type="mail_reply",
+            interval_number=2,
+            domain="[('name', 'ilike', 'Contact')]",
+        )
+        self.assertEqual(
+            child._get_applied_domain(),
+            [
+                "&",
+                "&",
+                ("email", "!=", False),
+                ("name", "ilike", "Contact"),
+                ("phone", "!=", False),
+            ],
+        )
+        self.assertEqual(child.trigger_label, "Replied after 2 Hours")
+        self.email_activity.write({"interval_number": 3, "interval_type": "days"})
+        self.assertEqual(self.email_activity.trigger_label, "3 Days")
+
+    def test_activity_form_defaults(self):
+        form = Form(self.env["marketing.activity"].with_context(default_campaign_id=self.campaign.id))
+        form.name = "From the form"
+        form.activity_type = "sms"
+        form.mass_mailing_id = self.mailing_sms
+        activity = form.save()
+        self.assertEqual(activity.trigger_type, "begin")
+        self.assertEqual(activity.interval_number, 1)
+        self.assertEqual(activity.interval_type, "hours")
+        self.assertEqual(activity.domain, "[]")
+
+    def test_favorite_filter(self):
+        self.campaign.domain = "[('email', 'ilike', 'example.com')]"
+        self.campaign.action_save_as_favorite_filter()
+        favorite = self.env["marketing.favorite.filter"].search([("name", "=", self.campaign.name)])
+        self.assertEqual(favorite.domain, self.campaign.domain)
+        self.assertEqual(favorite.model_name, "res.partner")
+        with self.assertRaises(ValidationError):
+            favorite.domain = "[('no_such_field', '=', 1)]"
+
+    def test_marketing_mailing_not_sent_from_email_marketing(self):
+        with self.assertRaises(UserError) as error:
+            self.mailing_email.action_put_in_queue()
+        self.assertIn("campaign", str(error.exception))

@@ -1,0 +1,1 @@
+# tests added by their area's author
