@@ -269,7 +269,12 @@ class MarketingTrace(models.Model):
         while activities:
             for activity in activities:
                 while traces := self._claim_due_traces(activity, batch_size):
-                    activity._execute(traces)
+                    try:
+                        with self.env.cr.savepoint():
+                            activity._execute(traces)
+                    except Exception as error:  # noqa: BLE001 - the cron goes on with the others
+                        self.env.invalidate_all()
+                        traces._set_error(error, fields.Datetime.now())
                     traces.participant_id._update_completion()
                     done += len(traces)
                     if auto_commit:
