@@ -386,6 +386,14 @@ class MarketingActivity(models.Model):
         campaigns._flag_workflow_modified()
         return res
 
+    def _copy_tree(self, campaign, parent=None):
+        """Copy these activities and their descendants into ``campaign``."""
+        for activity in self:
+            new_activity = activity.copy(
+                {"campaign_id": campaign.id, "parent_id": parent.id if parent else False}
+            )
+            activity.child_ids._copy_tree(campaign, new_activity)
+
     # ------------------------------------------------------------
     # TOOLS
     # ------------------------------------------------------------

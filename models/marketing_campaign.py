@@ -98,7 +98,7 @@ class MarketingCampaign(models.Model):
     )
     # workflow
     marketing_activity_ids = fields.One2many(
-        "marketing.activity", "campaign_id", string="Workflow", copy=True
+        "marketing.activity", "campaign_id", string="Workflow"
     )
     participant_ids = fields.One2many("marketing.participant", "campaign_id", string="Participants")
     last_sync_date = fields.Datetime("Last Synchronization", copy=False, readonly=True)
@@ -193,10 +193,19 @@ class MarketingCampaign(models.Model):
                 )
         return super().write(vals)
 
+    def copy(self, default=None):
+        """Duplicate the workflow tree with the campaign."""
+        new_campaigns = super().copy(default=default)
+        for campaign, new_campaign in zip(self, new_campaigns, strict=True):
+            campaign.marketing_activity_ids.filtered(lambda a: not a.parent_id)._copy_tree(
+                new_campaign
+            )
+        return new_campaigns
+
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)
         return [
-            dict(vals, name=self.env._("%s (copy)", campaign.name))
+            dict(vals, name=_("%(name)s (copy)", name=campaign.name))
             for campaign, vals in zip(self, vals_list, strict=True)
         ]
 

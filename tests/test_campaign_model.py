@@ -213,3 +213,19 @@ class TestCampaignModel(MarketingAutomationCommon):
         with self.assertRaises(UserError) as error:
             self.mailing_email.action_put_in_queue()
         self.assertIn("campaign", str(error.exception))
+
+    def test_campaign_copy_duplicates_workflow_tree(self):
+        child = self._create_activity(
+            self.campaign, "action", parent=self.email_activity, trigger_type="mail_open"
+        )
+        grandchild = self._create_activity(self.campaign, "sms", parent=child)
+        copy = self.campaign.copy()
+        self.assertEqual(copy.name, "Test Campaign (copy)")
+        self.assertNotEqual(copy.utm_campaign_id, self.campaign.utm_campaign_id)
+        self.assertEqual(len(copy.marketing_activity_ids), 5)
+        new_child = copy.marketing_activity_ids.filtered(lambda a: a.trigger_type == "mail_open")
+        self.assertEqual(new_child.parent_id.campaign_id, copy)
+        self.assertEqual(new_child.parent_id.mass_mailing_id, self.email_activity.mass_mailing_id)
+        self.assertEqual(new_child.child_ids.activity_type, grandchild.activity_type)
+        self.assertEqual(new_child.child_ids.campaign_id, copy)
+        self.assertFalse(copy.participant_ids)
