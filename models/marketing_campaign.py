@@ -214,10 +214,14 @@ class MarketingCampaign(models.Model):
     # ------------------------------------------------------------
 
     def action_start_campaign(self):
-        """Start (or restart) the campaigns: enrolment and execution run from now on."""
+        """Start (or restart) the campaigns: enrolment and execution run from now on.
+        Restarting a modified campaign from the form (after its confirmation)
+        updates its participants first."""
         if any(not campaign.marketing_activity_ids for campaign in self):
             raise UserError(_("You must add at least one activity before starting a campaign."))
         self.write({"state": "running"})
+        if self.env.context.get("marketing_automation_update_participants"):
+            self.filtered("require_sync").action_update_participants()
         self._trigger_cron()
         return True
 
