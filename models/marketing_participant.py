@@ -8,7 +8,7 @@ class MarketingParticipant(models.Model):
     _name = "marketing.participant"
     _description = "Marketing Automation Participant"
     _order = "id DESC"
-    _rec_name = "resource_ref"
+    _rec_names_search = ["unique_value", "campaign_id.name"]
 
     campaign_id = fields.Many2one(
         "marketing.campaign", string="Campaign", required=True, ondelete="cascade", index=True
