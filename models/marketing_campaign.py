@@ -420,13 +420,16 @@ class MarketingCampaign(models.Model):
         field = records._fields.get(self.unique_field_id.name or "id")
         if self.unique_field_id and field.store and field.column_type:
             value_sql = SQL(
-                "NULLIF(lower(trim(%s::text)), '')", SQL.identifier(query.table, field.name)
+                "NULLIF(lower(btrim(%s::text, E' \\t\\n\\r')), '')",
+                SQL.identifier(query.table, field.name),
             )
         else:
             value_sql = SQL("NULL::text")
         self.env.flush_all()
         # One participant per new record; DISTINCT ON keeps the oldest record of
-        # a unicity value, the unique indexes guard against concurrent runs.
+        # a unicity value (a record without value is its own group: its id must
+        # not mix with values such as a many2one id), the unique indexes guard
+        # against concurrent runs.
         self.env.cr.execute(
             SQL(
                 """
@@ -436,7 +439,7 @@ class MarketingCampaign(models.Model):
                 SELECT %(campaign_id)s, %(company_id)s, %(model_name)s, res_id, unique_value,
                        'running', FALSE, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM (
-                        SELECT DISTINCT ON (COALESCE(target.unique_value, target.res_id::text))
+                        SELECT DISTINCT ON (target.unique_value, target.own_group)
                                target.res_id, target.unique_value
                           FROM %(target_query)s target
                          WHERE NOT EXISTS (
@@ -445,7 +448,7 @@ class MarketingCampaign(models.Model):
                                    AND existing.is_test IS NOT TRUE
                                    AND (existing.res_id = target.res_id
                                         OR existing.unique_value = target.unique_value))
-                      ORDER BY COALESCE(target.unique_value, target.res_id::text), target.res_id
+                      ORDER BY target.unique_value, target.own_group, target.res_id
                        ) new_participant
                     ON CONFLICT DO NOTHING
              RETURNING id
@@ -458,11 +461,19 @@ class MarketingCampaign(models.Model):
                 target_query=query.subselect(
                     SQL("%s AS res_id", SQL.identifier(query.table, "id")),
                     SQL("%s AS unique_value", value_sql),
+                    SQL(
+                        "CASE WHEN %s IS NULL THEN %s END AS own_group",
+                        value_sql,
+                        SQL.identifier(query.table, "id"),
+                    ),
                 ),
             )
         )
         participant_ids = [row[0] for row in self.env.cr.fetchall()]
         if participant_ids:
+            # the participants were inserted in SQL: the cached participants and
+            # counts of the campaign are stale
+            self.invalidate_recordset()
             self.env["marketing.participant"].browse(participant_ids)._create_root_traces(now)
         return participant_ids
 
