@@ -341,13 +341,15 @@ class MarketingCampaign(models.Model):
         return parsed
 
     def _get_target_records(self):
-        """The target model with the campaign user's rights (record rules)."""
+        """The target model with the campaign user's rights (record rules), in
+        the campaign's company only (not the companies active for the caller)."""
         self.ensure_one()
         return (
             self.env[self.model_name]
             .with_user(self.user_id or self.env.user)
-            .with_company(self.company_id)
-            .with_context(active_test=not self.include_archived)
+            .with_context(
+                allowed_company_ids=self.company_id.ids, active_test=not self.include_archived
+            )
         )
 
     def _get_applied_domain(self):

@@ -287,6 +287,9 @@ class TestSecurity(MarketingAutomationCommon):
                 campaign.sync_participants()
                 self.assertEqual(set(campaign.participant_ids.mapped("res_id")), set(expected.ids))
                 self.assertEqual(campaign.running_participant_count, len(expected))
-                # the hidden partner is never enrolled by later synchronisations either
-                campaign.sync_participants()
+                # the hidden partner is never enrolled by later synchronisations either,
+                # even run from a context where every company is active
+                campaign.with_context(
+                    allowed_company_ids=(self.company_a + self.company_b).ids
+                ).sync_participants()
                 self.assertEqual(len(campaign.participant_ids), len(expected))
