@@ -540,7 +540,10 @@ class MarketingActivity(models.Model):
 
     def _execute_action(self, traces, now):
         traces.write({"state": "processed", "schedule_date": now, "state_msg": False})
-        action = self.server_action_id.with_user(self.campaign_id.user_id or self.env.user)
+        campaign = self.campaign_id
+        action = self.server_action_id.with_user(campaign.user_id or self.env.user).with_context(
+            allowed_company_ids=campaign.company_id.ids
+        )
         for res_id in traces.mapped("res_id"):
             action.with_context(
                 active_model=self.model_name, active_id=res_id, active_ids=[res_id]

@@ -272,6 +272,9 @@ class MarketingCampaign(models.Model):
             new_traces.participant_id.filtered(lambda p: p.state == "completed").write(
                 {"state": "running"}
             )
+            # events that already happened on a parent's message apply to its new children
+            for event in ("open", "reply", "click", "bounce"):
+                new_traces.parent_id._filter_event(event)._process_event(event, now)
         self.write({"require_sync": False})
         self._trigger_cron()
         return True

@@ -287,3 +287,37 @@ class TestCampaignFlow(MarketingAutomationCommon):
         self.assertEqual(campaign.marketing_activity_ids, sibling)
         self.assertEqual(len(self._traces(sibling)), len(self.contacts))
         self.assertTrue(campaign.require_sync)
+
+    def test_update_participants_applies_past_events(self):
+        """New event-triggered children of a message that was already opened are
+        scheduled (or canceled) at update time instead of waiting forever."""
+        campaign = self._create_campaign()
+        mail = self._create_activity(campaign, "email")
+        with freeze_time(self.reference_now), self.mock_mail_gateway():
+            campaign.action_start_campaign()
+            campaign.sync_participants()
+            campaign.execute_activities()
+        opened_contact, other_contact = self.contacts[0], self.contacts[1]
+        self._mailing_trace(self._traces(mail, opened_contact)).set_opened()
+
+        later = self.reference_now + timedelta(hours=5)
+        with freeze_time(later):
+            on_open = self._create_activity(
+                campaign, "action", parent=mail, trigger_type="mail_open", interval_number=1
+            )
+            not_open = self._create_activity(
+                campaign, "action", parent=mail, trigger_type="mail_not_open", interval_number=2
+            )
+            campaign.action_update_participants()
+
+        self.assertEqual(
+            self._traces(on_open, opened_contact).schedule_date, later + timedelta(hours=1)
+        )
+        self.assertFalse(
+            self._traces(on_open, other_contact).schedule_date, "still waits for its open"
+        )
+        self.assertTraceStates(self._traces(not_open, opened_contact), "canceled", "opened")
+        self.assertTraceStates(self._traces(not_open, other_contact), "scheduled")
+        self.assertEqual(
+            self._traces(not_open, other_contact).schedule_date, later + timedelta(hours=2)
+        )
