@@ -68,9 +68,9 @@ class MarketingActivity(models.Model):
     _check_company_auto = True
 
     name = fields.Char("Activity Name", required=True)
-    sequence = fields.Integer("Sequence", default=10)
+    sequence = fields.Integer(default=10)
     campaign_id = fields.Many2one(
-        "marketing.campaign", string="Campaign", required=True, ondelete="cascade", index=True
+        "marketing.campaign", required=True, ondelete="cascade", index=True
     )
     company_id = fields.Many2one(related="campaign_id.company_id", store=True, index=True)
     model_id = fields.Many2one(related="campaign_id.model_id", string="Target")
@@ -78,7 +78,6 @@ class MarketingActivity(models.Model):
     utm_campaign_id = fields.Many2one(related="campaign_id.utm_campaign_id")
     activity_type = fields.Selection(
         [("email", "Email"), ("sms", "SMS"), ("action", "Server Action")],
-        string="Activity Type",
         required=True,
         default="email",
     )
@@ -98,7 +97,6 @@ class MarketingActivity(models.Model):
     )
     server_action_id = fields.Many2one(
         "ir.actions.server",
-        string="Server Action",
         ondelete="restrict",
         domain="[('model_id', '=', model_id), ('usage', '=', 'ir_actions_server')]",
     )
@@ -116,7 +114,7 @@ class MarketingActivity(models.Model):
     trigger_type = fields.Selection(
         TRIGGER_TYPES, string="Trigger", default="begin", required=True, index=True
     )
-    trigger_label = fields.Char("Trigger Label", compute="_compute_trigger_label")
+    trigger_label = fields.Char(compute="_compute_trigger_label")
     parent_id = fields.Many2one(
         "marketing.activity",
         string="Activity",
@@ -151,7 +149,7 @@ class MarketingActivity(models.Model):
     # traces and statistics
     trace_ids = fields.One2many("marketing.trace", "activity_id", string="Traces")
     processed = fields.Integer("Success", compute="_compute_statistics")
-    rejected = fields.Integer("Rejected", compute="_compute_statistics")
+    rejected = fields.Integer(compute="_compute_statistics")
     total_sent = fields.Integer("Sent", compute="_compute_statistics")
     total_open = fields.Integer("Opened", compute="_compute_statistics")
     total_reply = fields.Integer("Replied", compute="_compute_statistics")
@@ -291,9 +289,9 @@ class MarketingActivity(models.Model):
                         activity=activity.name,
                         trigger=trigger,
                         parent=parent.name,
-                        type=dict(
-                            self._fields["activity_type"]._description_selection(self.env)
-                        )[parent_type],
+                        type=dict(self._fields["activity_type"]._description_selection(self.env))[
+                            parent_type
+                        ],
                     )
                 )
         if self._has_cycle():
@@ -492,7 +490,9 @@ class MarketingActivity(models.Model):
         res_ids = set(traces.mapped("res_id"))
         existing = set(records.sudo().browse(res_ids).exists().ids)
         matching = set(
-            records.search(expression.AND([[("id", "in", list(res_ids))], self._get_applied_domain()])).ids
+            records.search(
+                expression.AND([[("id", "in", list(res_ids))], self._get_applied_domain()])
+            ).ids
         )
         gone = traces.filtered(lambda t: t.res_id not in existing)
         gone._set_state("rejected", _("The record no longer exists."))
@@ -520,11 +520,15 @@ class MarketingActivity(models.Model):
                 marketing_trace_by_res_id={trace.res_id: trace.id for trace in batch}
             )
             getattr(mailing, send_method)(batch.mapped("res_id"))
-        mailing_traces = self.env["mailing.trace"].search([("marketing_trace_id", "in", traces.ids)])
+        mailing_traces = self.env["mailing.trace"].search(
+            [("marketing_trace_id", "in", traces.ids)]
+        )
         failure_labels = dict(
             self.env["mailing.trace"]._fields["failure_type"]._description_selection(self.env)
         )
-        for mailing_trace in mailing_traces.filtered(lambda t: t.trace_status in ("cancel", "error")):
+        for mailing_trace in mailing_traces.filtered(
+            lambda t: t.trace_status in ("cancel", "error")
+        ):
             mailing_trace.marketing_trace_id._set_state(
                 "rejected",
                 _(

@@ -32,11 +32,10 @@ class MarketingCampaign(models.Model):
     def _default_model_id(self):
         return self.env["ir.model"]._get("res.partner")
 
-    name = fields.Char("Name", required=True, tracking=True)
-    active = fields.Boolean("Active", default=True)
+    name = fields.Char(required=True, tracking=True)
+    active = fields.Boolean(default=True)
     state = fields.Selection(
         [("draft", "New"), ("running", "Running"), ("stopped", "Stopped")],
-        string="State",
         default="draft",
         required=True,
         copy=False,
@@ -52,7 +51,6 @@ class MarketingCampaign(models.Model):
     )
     company_id = fields.Many2one(
         "res.company",
-        string="Company",
         required=True,
         default=lambda self: self.env.company,
         index=True,
@@ -97,9 +95,7 @@ class MarketingCampaign(models.Model):
         help="Ties the mailings, SMS and links of the campaign to UTM reporting.",
     )
     # workflow
-    marketing_activity_ids = fields.One2many(
-        "marketing.activity", "campaign_id", string="Workflow"
-    )
+    marketing_activity_ids = fields.One2many("marketing.activity", "campaign_id", string="Workflow")
     participant_ids = fields.One2many("marketing.participant", "campaign_id", string="Participants")
     last_sync_date = fields.Datetime("Last Synchronization", copy=False, readonly=True)
     require_sync = fields.Boolean(
@@ -153,7 +149,8 @@ class MarketingCampaign(models.Model):
             if campaign.unique_field_id and campaign.unique_field_id.model_id != campaign.model_id:
                 raise ValidationError(
                     _(
-                        "The unicity field %(field)s must be a field of the target model %(model)s.",
+                        "The unicity field %(field)s must be a field of the target model "
+                        "%(model)s.",
                         field=campaign.unique_field_id.field_description,
                         model=campaign.model_id.name,
                     )
@@ -179,8 +176,9 @@ class MarketingCampaign(models.Model):
     def write(self, vals):
         if "model_id" in vals:
             changed = self.filtered(
-                lambda campaign: campaign.model_id.id != vals["model_id"]
-                and campaign.marketing_activity_ids
+                lambda campaign: (
+                    campaign.model_id.id != vals["model_id"] and campaign.marketing_activity_ids
+                )
             )
             if changed:
                 raise ValidationError(
@@ -501,6 +499,8 @@ class MarketingCampaign(models.Model):
                 _logger.exception("Marketing campaign %s: enrolment failed", campaign.id)
                 continue
             if auto_commit:
-                self.env.cr.commit()
-        self.env["marketing.trace"]._execute_due_traces(campaigns=campaigns, auto_commit=auto_commit)
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        self.env["marketing.trace"]._execute_due_traces(
+            campaigns=campaigns, auto_commit=auto_commit
+        )
         self.env["marketing.trace"]._schedule_next_cron(campaigns)

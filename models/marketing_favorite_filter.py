@@ -8,12 +8,12 @@ class MarketingFavoriteFilter(models.Model):
     _description = "Marketing Automation Favorite Filter"
     _order = "name, id"
 
-    name = fields.Char("Name", required=True)
-    active = fields.Boolean("Active", default=True)
+    name = fields.Char(required=True)
+    active = fields.Boolean(default=True)
     model_id = fields.Many2one("ir.model", string="Target", required=True, ondelete="cascade")
     model_name = fields.Char(related="model_id.model", string="Target Model", store=True)
     domain = fields.Char("Filter", required=True, default="[]")
-    description = fields.Text("Description")
+    description = fields.Text()
 
     @api.constrains("domain", "model_id")
     def _check_domain(self):

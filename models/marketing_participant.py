@@ -11,7 +11,7 @@ class MarketingParticipant(models.Model):
     _rec_names_search = ["unique_value", "campaign_id.name"]
 
     campaign_id = fields.Many2one(
-        "marketing.campaign", string="Campaign", required=True, ondelete="cascade", index=True
+        "marketing.campaign", required=True, ondelete="cascade", index=True
     )
     company_id = fields.Many2one(related="campaign_id.company_id", store=True, index=True)
     model_id = fields.Many2one(related="campaign_id.model_id", string="Target")
@@ -35,7 +35,6 @@ class MarketingParticipant(models.Model):
     )
     state = fields.Selection(
         [("running", "Running"), ("completed", "Completed"), ("unlinked", "Removed")],
-        string="State",
         default="running",
         required=True,
         index=True,
@@ -45,9 +44,11 @@ class MarketingParticipant(models.Model):
     trace_ids = fields.One2many("marketing.trace", "participant_id", string="Actions")
 
     def init(self):
-        super().init()
         create_index(
-            self.env.cr, "marketing_participant_campaign_res_id_index", self._table, ["campaign_id", "res_id"]
+            self.env.cr,
+            "marketing_participant_campaign_res_id_index",
+            self._table,
+            ["campaign_id", "res_id"],
         )
         # at most one real participant per record and per unicity value, even
         # when two scheduler runs enrol at the same time

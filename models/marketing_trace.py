@@ -34,10 +34,10 @@ class MarketingTrace(models.Model):
     _rec_name = "activity_id"
 
     participant_id = fields.Many2one(
-        "marketing.participant", string="Participant", required=True, ondelete="cascade", index=True
+        "marketing.participant", required=True, ondelete="cascade", index=True
     )
     activity_id = fields.Many2one(
-        "marketing.activity", string="Activity", required=True, ondelete="cascade", index=True
+        "marketing.activity", required=True, ondelete="cascade", index=True
     )
     activity_type = fields.Selection(related="activity_id.activity_type")
     trigger_type = fields.Selection(related="activity_id.trigger_type")
@@ -56,7 +56,6 @@ class MarketingTrace(models.Model):
     )
     child_ids = fields.One2many("marketing.trace", "parent_id", string="Child Traces")
     schedule_date = fields.Datetime(
-        "Schedule Date",
         copy=False,
         help="When the trace is due; empty while it waits for an event of its parent's message.",
     )
@@ -68,7 +67,6 @@ class MarketingTrace(models.Model):
             ("canceled", "Canceled"),
             ("error", "Error"),
         ],
-        string="State",
         default="scheduled",
         required=True,
         index=True,
@@ -82,7 +80,6 @@ class MarketingTrace(models.Model):
     )
 
     def init(self):
-        super().init()
         create_index(
             self.env.cr,
             "marketing_trace_due_index",
@@ -127,9 +124,14 @@ class MarketingTrace(models.Model):
             self.write(vals)
 
     def _set_error(self, error, now):
-        message = error.args[0] if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
+        message = (
+            error.args[0] if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
+        )
         _logger.warning(
-            "Marketing traces %s failed: %s", self.ids, message, exc_info=not isinstance(error, UserError)
+            "Marketing traces %s failed: %s",
+            self.ids,
+            message,
+            exc_info=not isinstance(error, UserError),
         )
         self.write({"state": "error", "state_msg": message, "schedule_date": now})
 
@@ -167,10 +169,12 @@ class MarketingTrace(models.Model):
         """The traces whose message had ``event`` (open, reply, click, bounce);
         a click or a reply implies an open."""
         happened = {
-            "open": lambda mt: mt.trace_status in ("open", "reply")
-            or mt.open_datetime
-            or mt.reply_datetime
-            or mt.links_click_datetime,
+            "open": lambda mt: (
+                mt.trace_status in ("open", "reply")
+                or mt.open_datetime
+                or mt.reply_datetime
+                or mt.links_click_datetime
+            ),
             "reply": lambda mt: mt.trace_status == "reply" or mt.reply_datetime,
             "click": lambda mt: mt.links_click_datetime,
             "bounce": lambda mt: mt.trace_status == "bounce",
@@ -193,7 +197,9 @@ class MarketingTrace(models.Model):
         events = IMPLIED_EVENTS[event]
         children = self.child_ids.filtered(lambda t: t.state == "scheduled")
         if event == "bounce":
-            impossible = children.filtered(lambda t: t.trigger_type not in ("mail_bounce", "sms_bounce"))
+            impossible = children.filtered(
+                lambda t: t.trigger_type not in ("mail_bounce", "sms_bounce")
+            )
             impossible._cancel_for_event("bounce")
             children -= impossible
         for child in children:
@@ -278,7 +284,7 @@ class MarketingTrace(models.Model):
                     traces.participant_id._update_completion()
                     done += len(traces)
                     if auto_commit:
-                        self.env.cr.commit()
+                        self.env.cr.commit()  # pylint: disable=invalid-commit
                         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
             activities = self._get_due_activities(campaigns)
         return done

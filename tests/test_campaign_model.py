@@ -190,7 +190,9 @@ class TestCampaignModel(MarketingAutomationCommon):
         self.assertEqual(self.email_activity.trigger_label, "3 Days")
 
     def test_activity_form_defaults(self):
-        form = Form(self.env["marketing.activity"].with_context(default_campaign_id=self.campaign.id))
+        form = Form(
+            self.env["marketing.activity"].with_context(default_campaign_id=self.campaign.id)
+        )
         form.name = "From the form"
         form.activity_type = "sms"
         form.mass_mailing_id = self.mailing_sms

@@ -2,9 +2,10 @@ from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
+from psycopg2 import IntegrityError
+
 from odoo.tests import tagged
 from odoo.tools import mute_logger
-from psycopg2 import IntegrityError
 
 from .common import MarketingAutomationCommon
 

@@ -1,8 +1,10 @@
 from freezegun import freeze_time
-from odoo.addons.mail.tests.common import mail_new_test_user
+
 from odoo.exceptions import AccessError
 from odoo.tests import tagged, users
 from odoo.tools import mute_logger
+
+from odoo.addons.mail.tests.common import mail_new_test_user
 
 from .common import MarketingAutomationCommon
 

@@ -8,9 +8,7 @@ class MarketingCampaignTest(models.TransientModel):
     _name = "marketing.campaign.test"
     _description = "Marketing Campaign: Launch a Test"
 
-    campaign_id = fields.Many2one(
-        "marketing.campaign", string="Campaign", required=True, ondelete="cascade"
-    )
+    campaign_id = fields.Many2one("marketing.campaign", required=True, ondelete="cascade")
     model_id = fields.Many2one(related="campaign_id.model_id")
     model_name = fields.Char(related="campaign_id.model_name")
     res_id = fields.Many2oneReference("Record ID", model_field="model_name")
