@@ -229,6 +229,7 @@ class MarketingTrace(models.Model):
     def _claim_due_traces(self, activity, limit):
         """Lock a batch of due traces of one activity; rows locked by another
         worker are skipped, so two workers never run the same trace."""
+        self.flush_model(["activity_id", "state", "schedule_date", "is_test"])
         self.env.cr.execute(
             SQL(
                 """

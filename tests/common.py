@@ -41,7 +41,7 @@ class MarketingAutomationCommon(MassSMSCommon):
                 "name": "Tag as engaged",
                 "model_id": cls.partner_model.id,
                 "state": "code",
-                "code": "record.write({'comment': 'engaged'})",
+                "code": "record.write({'ref': 'engaged'})",
             }
         )
 

@@ -91,7 +91,7 @@ class TestCampaignFlow(MarketingAutomationCommon):
             self.assertEqual(set(traces.mapped("state")), {"scheduled"})
             self.assertFalse(self._participant(campaign, newcomer))
             self.assertEqual(campaign.last_sync_date, start)
-            self.assertFalse(any(self.contacts.mapped("comment")))
+            self.assertFalse(any(self.contacts.mapped("ref")))
             # executing the stopped campaign directly does not run it either
             campaign.execute_activities()
             self.assertEqual(set(traces.mapped("state")), {"scheduled"})
@@ -103,13 +103,13 @@ class TestCampaignFlow(MarketingAutomationCommon):
         self.assertEqual(set(traces.mapped("state")), {"processed"})
         self.assertEqual(set(traces.mapped("schedule_date")), {restart})
         for contact in self.contacts:
-            self.assertIn("engaged", contact.comment or "")
+            self.assertEqual(contact.ref, "engaged")
         # the newcomer entered at restart and waits for its own delay
         participant = self._participant(campaign, newcomer)
         self.assertEqual(participant.state, "running")
         self.assertEqual(participant.trace_ids.state, "scheduled")
         self.assertEqual(participant.trace_ids.schedule_date, restart + timedelta(days=1))
-        self.assertFalse(newcomer.comment)
+        self.assertFalse(newcomer.ref)
         self.assertEqual(campaign.last_sync_date, restart)
         self.assertEqual(campaign.completed_participant_count, len(self.contacts))
         self.assertEqual(campaign.running_participant_count, 1)

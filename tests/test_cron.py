@@ -1,1 +1,484 @@
-# tests added by their area's author
+from datetime import timedelta
+from unittest.mock import patch
+
+from freezegun import freeze_time
+from psycopg2.errors import SerializationFailure
+
+from odoo import SUPERUSER_ID, api
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.base.tests.test_ir_cron import CronMixinCase
+
+from .common import MarketingAutomationCommon
+
+CRON_XMLID = "marketing_automation_community.ir_cron_marketing_automation"
+
+
+class WorkerKilled(BaseException):
+    """A worker killed mid-batch: not an ``Exception``, so nothing in the
+    engine catches it, as nothing runs after a kill."""
+
+
+@tagged("marketing_automation", "post_install", "-at_install")
+class TestCron(MarketingAutomationCommon, CronMixinCase):
+    """The scheduler: what it runs, in which batches, when it wakes up, and the
+    guarantee that two workers (or a killed one) never run a trace twice."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cron = cls.env.ref(CRON_XMLID)
+        # the test contacts and the ones created later on match the filter
+        cls.domain = [("name", "=like", "Contact %")]
+
+    def _run_cron(self):
+        self.cron.method_direct_trigger()
+
+    # ------------------------------------------------------------
+    # SCHEDULER
+    # ------------------------------------------------------------
+
+    def test_cron_record(self):
+        self.assertTrue(self.cron.active)
+        self.assertEqual((self.cron.interval_number, self.cron.interval_type), (15, "minutes"))
+        self.assertEqual(self.cron.model_id.model, "marketing.campaign")
+        self.assertEqual(self.cron.state, "code")
+        self.assertEqual(self.cron.code.strip(), "model._cron_process_campaigns()")
+
+    def test_cron_runs_running_campaigns_only(self):
+        running = self._create_campaign(domain=self.domain, name="Running")
+        running_root = self._create_activity(running, "action")
+        draft = self._create_campaign(domain=self.domain, name="Draft")
+        self._create_activity(draft, "action")
+        stopped = self._create_campaign(domain=self.domain, name="Stopped")
+        stopped_root = self._create_activity(stopped, "email")
+        with freeze_time(self.reference_now) as frozen, self.mock_mail_gateway():
+            running.action_start_campaign()
+            stopped.action_start_campaign()
+            stopped.sync_participants()
+            stopped.action_stop_campaign()
+            frozen.tick(timedelta(hours=1))
+            newcomer = self.env["res.partner"].create(
+                {"name": "Contact newcomer", "email": "newcomer@example.com"}
+            )
+            self._run_cron()
+
+        # running: enrolled (newcomer included), then executed in the same call
+        self.assertEqual(
+            sorted(running.participant_ids.mapped("res_id")), sorted((self.contacts + newcomer).ids)
+        )
+        self.assertTraceStates(running_root.trace_ids, "processed")
+        self.assertEqual(set((self.contacts + newcomer).mapped("ref")), {"engaged"})
+        self.assertEqual(running.last_sync_date, self.reference_now + timedelta(hours=1))
+        self.assertEqual(running.completed_participant_count, 4)
+        # draft: nobody enrolled
+        self.assertFalse(draft.participant_ids)
+        self.assertFalse(draft.last_sync_date)
+        # stopped: no newcomer, its due traces wait
+        self.assertEqual(
+            sorted(stopped.participant_ids.mapped("res_id")), sorted(self.contacts.ids)
+        )
+        self.assertTraceStates(stopped_root.trace_ids, "scheduled")
+        self.assertEqual(stopped.last_sync_date, self.reference_now)
+        self.assertFalse(stopped_root.trace_ids.mailing_trace_ids)
+        self.assertFalse(self._new_mails)
+
+    def test_cron_bounded_batches(self):
+        self.env["ir.config_parameter"].set_param("marketing_automation_community.batch_size", 2)
+        more_contacts = self.env["res.partner"].create(
+            [
+                {"name": f"Contact extra {index}", "email": f"extra{index}@example.com"}
+                for index in range(2)
+            ]
+        )
+        campaign = self._create_campaign(domain=self.domain)
+        root = self._create_activity(campaign, "action")
+        Trace = type(self.env["marketing.trace"])
+        claim_origin = Trace._claim_due_traces
+        claims = []
+
+        def claim(model, activity, limit):
+            traces = claim_origin(model, activity, limit)
+            claims.append((activity, limit, traces))
+            return traces
+
+        with freeze_time(self.reference_now):
+            campaign.action_start_campaign()
+            with patch.object(Trace, "_claim_due_traces", autospec=True, side_effect=claim):
+                self._run_cron()
+
+        self.assertTraceStates(root.trace_ids, "processed")
+        self.assertEqual(len(root.trace_ids), 5)
+        self.assertEqual(set((self.contacts + more_contacts).mapped("ref")), {"engaged"})
+        batches = [traces for _activity, _limit, traces in claims if traces]
+        self.assertEqual({limit for _activity, limit, _traces in claims}, {2})
+        self.assertEqual([len(traces) for traces in batches], [2, 2, 1])
+        claimed = self.env["marketing.trace"].concat(*batches)
+        self.assertEqual(len(set(claimed.ids)), 5, "each trace is claimed once")
+        self.assertEqual(claimed, root.trace_ids.sorted(lambda t: (t.id,)))
+
+    def test_cron_triggers_itself(self):
+        campaign = self._create_campaign(domain=self.domain)
+        self._create_activity(campaign, "action", name="Now")
+        self._create_activity(
+            campaign, "action", name="In a day", interval_number=1, interval_type="days"
+        )
+        self._create_activity(
+            campaign, "action", name="In a week", interval_number=1, interval_type="weeks"
+        )
+        # a stopped campaign due earlier does not wake the scheduler up
+        stopped = self._create_campaign(domain=self.domain, name="Stopped")
+        self._create_activity(stopped, "action", interval_number=2)
+        now = self.reference_now
+        with freeze_time(now) as frozen:
+            with self.capture_triggers(CRON_XMLID) as capture:
+                campaign.action_start_campaign()
+            self.assertEqual(capture.records.mapped("call_at"), [now], "start wakes it up now")
+            stopped.action_start_campaign()
+            stopped.sync_participants()
+            stopped.action_stop_campaign()
+
+            with self.capture_triggers(CRON_XMLID) as capture:
+                self._run_cron()
+            self.assertEqual(capture.records.mapped("call_at"), [now + timedelta(days=1)])
+
+            frozen.tick(timedelta(days=1))
+            with self.capture_triggers(CRON_XMLID) as capture:
+                self._run_cron()
+            self.assertEqual(capture.records.mapped("call_at"), [now + timedelta(weeks=1)])
+
+            frozen.tick(timedelta(weeks=1))
+            with self.capture_triggers(CRON_XMLID) as capture:
+                self._run_cron()
+            self.assertFalse(capture.records, "nothing left to wait for")
+        self.assertEqual(campaign.completed_participant_count, len(self.contacts))
+
+    def test_cron_triggered_by_event(self):
+        campaign = self._create_campaign()
+        root = self._create_activity(campaign, "email")
+        on_open = self._create_activity(
+            campaign, "action", parent=root, trigger_type="mail_open", interval_number=3
+        )
+        now = self.reference_now
+        with freeze_time(now) as frozen, self.mock_mail_gateway():
+            campaign.action_start_campaign()
+            with self.capture_triggers(CRON_XMLID) as capture:
+                self._run_cron()
+            # the child waits for the open: nothing to wake up for
+            self.assertFalse(capture.records)
+            self.assertTraceStates(on_open.trace_ids, "scheduled")
+            self.assertEqual(set(on_open.trace_ids.mapped("schedule_date")), {False})
+            self._send_queued_mails()
+
+            frozen.tick(timedelta(hours=1))
+            opened = self._traces(root, self.contacts[0])
+            with self.capture_triggers(CRON_XMLID) as capture:
+                self._mailing_trace(opened).set_opened()
+            child = self._traces(on_open, self.contacts[0])
+            self.assertEqual(child.schedule_date, now + timedelta(hours=4))
+            self.assertEqual(capture.records.mapped("call_at"), [now + timedelta(hours=4)])
+
+            frozen.tick(timedelta(hours=3))
+            self._run_cron()
+        self.assertTraceStates(child, "processed")
+        self.assertEqual(self.contacts[0].ref, "engaged")
+        self.assertTraceStates(on_open.trace_ids - child, "scheduled")
+
+    def test_cron_runs_zero_delay_children_at_once(self):
+        campaign = self._create_campaign()
+        root = self._create_activity(campaign, "email")
+        child = self._create_activity(campaign, "action", parent=root, interval_number=0)
+        grandchild = self._create_activity(campaign, "sms", parent=child, interval_number=0)
+        later = self._create_activity(campaign, "action", parent=root, interval_number=1)
+        with (
+            freeze_time(self.reference_now),
+            self.mock_mail_gateway(),
+            self.mockSMSGateway(),
+            self.capture_triggers(CRON_XMLID) as capture,
+        ):
+            campaign.action_start_campaign()
+            self._run_cron()
+        self.assertTraceStates(root.trace_ids, "processed")
+        self.assertEqual(
+            len(self._new_mails.filtered(lambda m: m.mailing_id == self.mailing_email)), 3
+        )
+        self.assertTraceStates(child.trace_ids, "processed")
+        self.assertEqual(set(self.contacts.mapped("ref")), {"engaged"})
+        self.assertTraceStates(grandchild.trace_ids, "processed")
+        self.assertEqual(len(grandchild.trace_ids.mailing_trace_ids), 3)
+        self.assertTraceStates(later.trace_ids, "scheduled")
+        self.assertEqual(
+            capture.records.mapped("call_at"),
+            [self.reference_now, self.reference_now + timedelta(hours=1)],
+            "woken up by the start, then for the 1-hour children",
+        )
+
+    @mute_logger("odoo.addons.marketing_automation_community.models.marketing_trace")
+    def test_cron_error_in_one_trace(self):
+        self.server_action.code = (
+            "record.write({'ref': 'engaged'})\n"
+            "if record.name == 'Contact 1':\n"
+            "    raise UserError('Contact 1 refuses to be engaged')\n"
+        )
+        campaign = self._create_campaign()
+        root = self._create_activity(campaign, "action")
+        child = self._create_activity(
+            campaign, "action", parent=root, name="Child", interval_number=1
+        )
+        with freeze_time(self.reference_now):
+            campaign.action_start_campaign()
+            self._run_cron()  # does not raise
+        failed = self._traces(root, self.contacts[1])
+        self.assertTraceStates(failed, "error", "Contact 1 refuses to be engaged")
+        self.assertTraceStates(self._traces(root, self.contacts[0] + self.contacts[2]), "processed")
+        # the failing record's changes were rolled back, the others kept
+        self.assertEqual(self.contacts.mapped("ref"), ["engaged", False, "engaged"])
+        # the branch ends at the error; the others go on
+        self.assertEqual(
+            sorted(child.trace_ids.mapped("res_id")),
+            sorted((self.contacts[0] + self.contacts[2]).ids),
+        )
+        self.assertEqual(failed.participant_id.state, "completed")
+
+    def test_claim_due_traces_only(self):
+        campaign = self._create_campaign()
+        root = self._create_activity(campaign, "email")
+        later = self._create_activity(campaign, "action", interval_number=2)
+        waiting = self._create_activity(campaign, "action", parent=root, trigger_type="mail_open")
+        Trace = self.env["marketing.trace"]
+        with freeze_time(self.reference_now), self.mock_mail_gateway():
+            campaign.action_start_campaign()
+            campaign.sync_participants()
+            self.env["marketing.campaign.test"].create(
+                {"campaign_id": campaign.id, "res_id": self.contacts[0].id}
+            ).action_launch_test()
+            test_traces = root.trace_ids.filtered("is_test")
+            self.assertEqual(len(test_traces), 1)
+            self.assertEqual(Trace._claim_due_traces(root, 10), self._traces(root))
+            self.assertFalse(Trace._claim_due_traces(later, 10), "not due yet")
+            campaign.execute_activities()
+            self.assertFalse(Trace._claim_due_traces(root, 10), "already processed")
+            self.assertEqual(len(self._traces(waiting)), 3)
+            self.assertFalse(Trace._claim_due_traces(waiting, 10), "waiting for an event")
+        self.assertTraceStates(test_traces, "scheduled")
+
+
+@tagged("marketing_automation", "post_install", "-at_install")
+class TestCronWorkers(TransactionCase):
+    """Several workers running the scheduler at once, and a worker killed
+    mid-batch.
+
+    Workers only see each other's committed data, in their own transactions.
+    TransactionCase runs the test in a cursor that must never commit; the
+    registry is not in test mode (only HttpCase enters it), so
+    ``self.registry.cursor()`` opens a real, independent cursor, as another
+    cron worker would. Whatever those cursors commit is removed at the end.
+    This class writes nothing in the test's own transaction: the mail test
+    set-up renames the company there, which would block the workers' inserts
+    referencing it until the test ends."""
+
+    reference_now = MarketingAutomationCommon.reference_now
+
+    def _worker_env(self):
+        cr = self.registry.cursor()
+        # a regression that waits for the other worker's locks fails instead of hanging
+        cr.execute("SET lock_timeout TO '10s'")
+        self.addCleanup(cr.close)  # closing rolls back what was not committed
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    def _commit_campaign(self, activity_type, count):
+        """Commit a running campaign with ``count`` traces of one root
+        ``activity_type`` activity due now; return their ids."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+            cr.execute("SELECT COALESCE(MAX(id), 0) FROM ir_cron_trigger")
+            last_trigger_id = cr.fetchone()[0]
+            partners = env["res.partner"].create(
+                [
+                    {"name": f"Worker {index}", "email": f"worker.{index}@example.com"}
+                    for index in range(count)
+                ]
+            )
+            campaign = env["marketing.campaign"].create(
+                {
+                    "name": "Workers",
+                    "model_id": env["ir.model"]._get_id("res.partner"),
+                    "domain": repr([("id", "in", partners.ids)]),
+                }
+            )
+            values = {"name": "Root", "campaign_id": campaign.id, "activity_type": activity_type}
+            if activity_type == "email":
+                values["mass_mailing_id"] = (
+                    env["mailing.mailing"]
+                    .create(
+                        {
+                            "subject": "Workers",
+                            "mailing_type": "mail",
+                            "mailing_model_id": env["ir.model"]._get_id("res.partner"),
+                            "use_in_marketing_automation": True,
+                            "body_html": "<p>Hello</p>",
+                        }
+                    )
+                    .id
+                )
+            else:
+                values["server_action_id"] = (
+                    env["ir.actions.server"]
+                    .create(
+                        {
+                            "name": "Workers",
+                            "model_id": env["ir.model"]._get_id("res.partner"),
+                            "state": "code",
+                            "code": "record.write({'ref': 'engaged'})",
+                        }
+                    )
+                    .id
+                )
+            activity = env["marketing.activity"].create(
+                dict(values, trigger_type="begin", interval_number=0)
+            )
+            campaign.state = "running"
+            campaign.sync_participants()
+            data = {
+                "partner_ids": partners.ids,
+                "campaign_id": campaign.id,
+                "utm_campaign_id": campaign.utm_campaign_id.id,
+                "activity_id": activity.id,
+                "mailing_id": activity.mass_mailing_id.id,
+                "server_action_id": activity.server_action_id.id,
+                "trace_ids": activity.trace_ids.ids,
+                "last_trigger_id": last_trigger_id,
+            }
+        self.addCleanup(self._remove_committed, data)
+        return data
+
+    def _remove_committed(self, data):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            mailing = env["mailing.mailing"].browse(data["mailing_id"]).exists()
+            env["mail.mail"].search([("mailing_id", "in", mailing.ids)]).unlink()
+            env["marketing.campaign"].browse(data["campaign_id"]).exists().unlink()
+            source = mailing.source_id
+            mailing.unlink()
+            source.unlink()
+            env["utm.campaign"].browse(data["utm_campaign_id"]).exists().unlink()
+            env["ir.actions.server"].browse(data["server_action_id"]).exists().unlink()
+            env["res.partner"].browse(data["partner_ids"]).exists().unlink()
+            env["ir.cron.trigger"].search([("id", ">", data["last_trigger_id"])]).unlink()
+
+    def test_workers_never_claim_the_same_trace(self):
+        with freeze_time(self.reference_now):
+            data = self._commit_campaign("action", 6)
+            env_a, env_b = self._worker_env(), self._worker_env()
+            activity_a = env_a["marketing.activity"].browse(data["activity_id"])
+            activity_b = env_b["marketing.activity"].browse(data["activity_id"])
+
+            # A holds every due trace: B does not wait, it gets none of them
+            claimed_a = env_a["marketing.trace"]._claim_due_traces(activity_a, 10)
+            self.assertEqual(sorted(claimed_a.ids), sorted(data["trace_ids"]))
+            self.assertFalse(env_b["marketing.trace"]._claim_due_traces(activity_b, 10))
+            env_a.cr.rollback()
+            env_b.cr.rollback()
+
+            # smaller batches: A and B share the work, without overlap
+            claimed_a = env_a["marketing.trace"]._claim_due_traces(activity_a, 4)
+            claimed_b = env_b["marketing.trace"]._claim_due_traces(activity_b, 4)
+            self.assertEqual(len(claimed_a), 4)
+            self.assertEqual(len(claimed_b), 2)
+            self.assertFalse(set(claimed_a.ids) & set(claimed_b.ids))
+            self.assertEqual(sorted(claimed_a.ids + claimed_b.ids), sorted(data["trace_ids"]))
+
+            # A runs its batch and commits
+            activity_a._execute(claimed_a)
+            env_a["marketing.trace"].flush_model()
+            env_a.cr.commit()
+            # B's transaction started before A's commit: its snapshot still shows
+            # A's traces scheduled, but it cannot lock them
+            with mute_logger("odoo.sql_db"), self.assertRaises(SerializationFailure):
+                env_b["marketing.trace"]._claim_due_traces(activity_b, 10)
+            env_b.cr.rollback()
+            # in a new transaction B only finds its own traces, still to run
+            env_b.invalidate_all()
+            reclaimed_b = env_b["marketing.trace"]._claim_due_traces(activity_b, 10)
+            self.assertEqual(sorted(reclaimed_b.ids), sorted(claimed_b.ids))
+            self.assertEqual(set(reclaimed_b.mapped("state")), {"scheduled"})
+            activity_b._execute(reclaimed_b)
+            env_b.cr.commit()
+
+            check = self._worker_env()
+            traces = check["marketing.trace"].browse(data["trace_ids"])
+            self.assertEqual(set(traces.mapped("state")), {"processed"})
+            self.assertFalse(check["marketing.trace"]._claim_due_traces(traces.activity_id, 10))
+            partners = check["res.partner"].browse(data["partner_ids"])
+            self.assertEqual(set(partners.mapped("ref")), {"engaged"})
+
+    def test_killed_worker_runs_nothing_twice(self):
+        Mailing = type(self.env["mailing.mailing"])
+        send_origin = Mailing._action_send_mail
+        sends = []
+
+        def send_and_die_on_second_batch(mailing, res_ids=None):
+            sends.append(res_ids)
+            result = send_origin(mailing, res_ids)
+            if len(sends) == 2:
+                raise WorkerKilled()
+            return result
+
+        Trace = type(self.env["marketing.trace"])
+        with freeze_time(self.reference_now):
+            data = self._commit_campaign("email", 4)
+            worker = self._worker_env()
+            campaign = worker["marketing.campaign"].browse(data["campaign_id"])
+            with (
+                patch.object(Trace, "_get_batch_size", autospec=True, return_value=2),
+                patch.object(
+                    Mailing,
+                    "_action_send_mail",
+                    autospec=True,
+                    side_effect=send_and_die_on_second_batch,
+                ),
+                self.assertRaises(WorkerKilled),
+            ):
+                worker["marketing.trace"]._execute_due_traces(campaign, auto_commit=True)
+            # the second batch was marked and its mails queued, then the worker died
+            self.assertEqual(len(sends), 2)
+            died_on = worker["marketing.trace"].search([("res_id", "in", sends[1])])
+            self.assertEqual(len(died_on), 2)
+            worker.cr.rollback()
+
+            check = self._worker_env()
+            traces = check["marketing.trace"].browse(data["trace_ids"])
+            done = traces.filtered(lambda t: t.res_id in sends[0])
+            lost = traces - done
+            self.assertEqual(sorted(lost.ids), sorted(died_on.ids))
+            self.assertEqual(set(done.mapped("state")), {"processed"})
+            self.assertEqual(len(done.mailing_trace_ids), 2)
+            # the dead batch is scheduled again, without mail nor mailing trace
+            self.assertEqual(set(lost.mapped("state")), {"scheduled"})
+            self.assertFalse(lost.mailing_trace_ids)
+            mails = check["mail.mail"].search([("mailing_id", "=", data["mailing_id"])])
+            self.assertEqual(sorted(mails.recipient_ids.ids), sorted(sends[0]))
+            claimable = check["marketing.trace"]._claim_due_traces(lost.activity_id, 10)
+            self.assertEqual(sorted(claimable.ids), sorted(lost.ids))
+            check.cr.rollback()
+
+            # the next run sends the rest only, and the one after nothing
+            worker = self._worker_env()
+            campaign = worker["marketing.campaign"].browse(data["campaign_id"])
+            self.assertEqual(
+                worker["marketing.trace"]._execute_due_traces(campaign, auto_commit=True), 2
+            )
+            self.assertEqual(
+                worker["marketing.trace"]._execute_due_traces(campaign, auto_commit=True), 0
+            )
+            worker.cr.commit()
+
+            check = self._worker_env()
+            traces = check["marketing.trace"].browse(data["trace_ids"])
+            self.assertEqual(set(traces.mapped("state")), {"processed"})
+            for trace in traces:
+                self.assertEqual(len(trace.mailing_trace_ids), 1, "one message per trace")
+            mails = check["mail.mail"].search([("mailing_id", "=", data["mailing_id"])])
+            self.assertEqual(len(mails), 4)
+            self.assertEqual(sorted(mails.recipient_ids.ids), sorted(data["partner_ids"]))

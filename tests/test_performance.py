@@ -1,1 +1,217 @@
-# tests added by their area's author
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import MarketingAutomationCommon
+
+
+@tagged("marketing_automation", "post_install", "-at_install")
+class TestPerformance(MarketingAutomationCommon):
+    """The engine's query count does not grow with the number of participants:
+    each measure runs the same operation on 10 and on 100 records, after a
+    warm-up run on 5 records that fills Odoo's caches, and compares the counts.
+
+    Two costs that grow with the volume belong to Odoo, not to the engine, and
+    are kept out of the measures: the ORM inserts and updates rows by batches
+    of 100 (so at most 100 traces are created per activity here), and Odoo's
+    mass mailing shortens the links of each message (one link.tracker search
+    per message) and sends by batches of ``mail.batch_size`` mails (so the
+    templates have no link and the batch holds every mail)."""
+
+    SIZES = {"warmup": 5, "small": 10, "large": 100}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.targets = {
+            label: cls.env["res.partner"].create(
+                [
+                    {
+                        "name": f"Perf {label} {index}",
+                        "email": f"perf.{label}.{index}@example.com",
+                        "phone": f"+32457{index:06d}",
+                        "country_id": cls.env.ref("base.be").id,
+                    }
+                    for index in range(size)
+                ]
+            )
+            for label, size in cls.SIZES.items()
+        }
+        cls.env["ir.config_parameter"].set_param("mail.batch_size", 1000)
+
+    def _new_campaign(self, label, root_type="email", child_types=(), **values):
+        """A running campaign on the records of ``label``: one root activity
+        (its own template, so that every measured send is a first send) and
+        children of the root."""
+        campaign = self._create_campaign(
+            domain=[("id", "in", self.targets[label].ids)], name=f"Perf {label}", **values
+        )
+        root = self._create_activity(campaign, root_type, **self._content(label, root_type))
+        for child_type in child_types:
+            self._create_activity(campaign, child_type, parent=root, interval_number=1)
+        campaign.action_start_campaign()
+        return campaign
+
+    def _content(self, label, activity_type):
+        if activity_type == "email":
+            mailing = self._create_marketing_mailing(f"Welcome {label}", "mail")
+            mailing.body_html = "<p>Hello <t t-out='object.name'/>, welcome!</p>"
+        elif activity_type == "sms":
+            mailing = self._create_marketing_mailing(f"Welcome {label}", "sms")
+            mailing.body_plaintext = "Welcome!"
+        else:
+            return {}
+        return {"mass_mailing_id": mailing.id}
+
+    def _count_queries(self, function):
+        """Queries run by ``function`` from a cold cache, flush included."""
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        function()
+        self.env.flush_all()
+        return self.env.cr.sql_log_count - before
+
+    def _measure(self, operation):
+        """Query counts of ``operation(label)`` for the small and the large
+        set, after a warm-up run on the warm-up set."""
+        counts = {
+            label: self._count_queries(lambda label=label: operation(label)) for label in self.SIZES
+        }
+        return counts["small"], counts["large"]
+
+    def test_sync_participants_query_count(self):
+        email_field = self.env["ir.model.fields"]._get("res.partner", "email")
+        with freeze_time(self.reference_now):
+            campaigns = {
+                label: self._new_campaign(
+                    label, child_types=("sms", "action"), unique_field_id=email_field.id
+                )
+                for label in self.SIZES
+            }
+            small, large = self._measure(lambda label: campaigns[label].sync_participants())
+        self.assertEqual(small, large, "enrolment must not query per participant")
+        for label, campaign in campaigns.items():
+            self.assertEqual(campaign.running_participant_count, self.SIZES[label])
+            traces = campaign.participant_ids.trace_ids
+            self.assertEqual(len(traces), self.SIZES[label])
+            self.assertEqual(traces.activity_id.trigger_type, "begin")
+
+        # the records are deleted: their participants are unlinked in constant queries too
+        for targets in self.targets.values():
+            targets.unlink()
+        with freeze_time(self.reference_now):
+            small, large = self._measure(lambda label: campaigns[label].sync_participants())
+        self.assertEqual(small, large, "unlinking must not query per participant")
+        for label, campaign in campaigns.items():
+            participants = campaign.participant_ids
+            self.assertEqual(participants.mapped("state"), ["unlinked"] * self.SIZES[label])
+            self.assertEqual(set(participants.trace_ids.mapped("state")), {"canceled"})
+
+    def test_execute_email_query_count(self):
+        with freeze_time(self.reference_now), self.mock_mail_gateway():
+            campaigns = {}
+            for label in self.SIZES:
+                campaigns[label] = self._new_campaign(label, child_types=("action",))
+                campaigns[label].sync_participants()
+            small, large = self._measure(lambda label: campaigns[label].execute_activities())
+        self.assertEqual(small, large, "sending an email activity must not query per participant")
+        for label, campaign in campaigns.items():
+            size = self.SIZES[label]
+            root = campaign.marketing_activity_ids.filtered(lambda a: not a.parent_id)
+            self.assertEqual(root.trace_ids.mapped("state"), ["processed"] * size)
+            self.assertEqual(len(root.trace_ids.mailing_trace_ids), size)
+            mails = self._new_mails.filtered(
+                lambda mail, root=root: mail.mailing_id == root.mass_mailing_id
+            )
+            self.assertEqual(len(mails), size)
+            self.assertEqual(set(mails.mapped("state")), {"outgoing"})
+            self.assertEqual(mails.recipient_ids, self.targets[label])
+            # the children were created for every participant in the same queries
+            self.assertEqual(root.child_ids.trace_ids.mapped("state"), ["scheduled"] * size)
+
+    def test_execute_sms_query_count(self):
+        with freeze_time(self.reference_now), self.mockSMSGateway():
+            campaigns = {}
+            for label in self.SIZES:
+                campaigns[label] = self._new_campaign(label, root_type="sms")
+                campaigns[label].sync_participants()
+            small, large = self._measure(lambda label: campaigns[label].execute_activities())
+        self.assertEqual(small, large, "sending an SMS activity must not query per participant")
+        for label, campaign in campaigns.items():
+            traces = campaign.participant_ids.trace_ids
+            self.assertEqual(traces.mapped("state"), ["processed"] * self.SIZES[label])
+            self.assertEqual(len(traces.mailing_trace_ids), self.SIZES[label])
+
+    def test_statistics_query_count(self):
+        with freeze_time(self.reference_now), self.mock_mail_gateway():
+            campaigns = {}
+            for label in self.SIZES:
+                campaigns[label] = self._new_campaign(label, child_types=("action",))
+                campaigns[label].sync_participants()
+                campaigns[label].execute_activities()
+            self._send_queued_mails()
+            # events, so that every statistic has something to count
+            for campaign in campaigns.values():
+                mailing_traces = campaign.participant_ids.trace_ids.mailing_trace_ids.sorted("id")
+                mailing_traces[:2].set_opened()
+                mailing_traces[:1].set_clicked()
+                mailing_traces[2:3].set_bounced()
+                mailing_traces[3:4].set_replied()
+        statistics = [
+            "processed",
+            "rejected",
+            "total_sent",
+            "total_open",
+            "total_reply",
+            "total_click",
+            "total_bounce",
+        ]
+        activities = {
+            label: campaign.marketing_activity_ids for label, campaign in campaigns.items()
+        }
+        all_activities = activities["warmup"] | activities["small"] | activities["large"]
+        # the statistics of one activity cost what those of all six cost
+        counts = [
+            self._count_queries(lambda records=records: records.read(statistics))
+            for records in (activities["warmup"], activities["small"][:1], all_activities)
+        ]
+        self.assertEqual(counts[1], counts[2], "activity statistics must not query per activity")
+        for label, campaign_activities in activities.items():
+            size = self.SIZES[label]
+            email = campaign_activities.filtered(lambda a: a.activity_type == "email")
+            self.assertEqual(
+                email.read(statistics)[0],
+                {
+                    "id": email.id,
+                    "processed": size,
+                    "rejected": 0,
+                    "total_sent": size,
+                    "total_open": 3,
+                    "total_reply": 1,
+                    "total_click": 1,
+                    "total_bounce": 1,
+                },
+            )
+            # the action children did not run yet
+            action = campaign_activities - email
+            self.assertEqual((action.processed, action.rejected, action.total_sent), (0, 0, 0))
+
+        # participant counts: one campaign costs what all of them cost
+        count_fields = [
+            "running_participant_count",
+            "completed_participant_count",
+            "total_participant_count",
+            "test_participant_count",
+        ]
+        all_campaigns = campaigns["warmup"] | campaigns["small"] | campaigns["large"]
+        counts = [
+            self._count_queries(lambda records=records: records.read(count_fields))
+            for records in (campaigns["warmup"], campaigns["small"], all_campaigns)
+        ]
+        self.assertEqual(counts[1], counts[2], "participant counts must not query per campaign")
+        for label, campaign in campaigns.items():
+            # the bounce canceled the action child: that participant completed
+            self.assertEqual(campaign.running_participant_count, self.SIZES[label] - 1)
+            self.assertEqual(campaign.completed_participant_count, 1)
+            self.assertEqual(campaign.total_participant_count, self.SIZES[label])
