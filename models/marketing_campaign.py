@@ -486,7 +486,9 @@ class MarketingCampaign(models.Model):
 
     @api.model
     def _cron_process_campaigns(self):
-        """Scheduler: enrol then execute, for running campaigns only."""
+        """Scheduler: enrol then execute, for running campaigns only. One call
+        runs a bounded number of batches; the cron runner calls again while due
+        traces remain (see ``ir.cron._notify_progress``)."""
         campaigns = self.search([("state", "=", "running")])
         auto_commit = not getattr(threading.current_thread(), "testing", False)
         for campaign in campaigns:
@@ -501,6 +503,12 @@ class MarketingCampaign(models.Model):
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         self.env["marketing.trace"]._execute_due_traces(
-            campaigns=campaigns, auto_commit=auto_commit
+            campaigns=campaigns,
+            auto_commit=auto_commit,
+            max_batches=int(
+                self.env["ir.config_parameter"]
+                .sudo()
+                .get_param("marketing_automation_community.cron_max_batches", 10)
+            ),
         )
         self.env["marketing.trace"]._schedule_next_cron(campaigns)

@@ -249,45 +249,51 @@ class MarketingTrace(models.Model):
         )
         return self.browse(row[0] for row in self.env.cr.fetchall())
 
-    @api.model
-    def _get_due_activities(self, campaigns):
-        return self.env["marketing.activity"].browse(
-            activity.id
-            for [activity] in self._read_group(
-                [
-                    ("campaign_id", "in", campaigns.filtered(lambda c: c.state == "running").ids),
-                    ("state", "=", "scheduled"),
-                    ("schedule_date", "<=", fields.Datetime.now()),
-                    ("is_test", "=", False),
-                ],
-                ["activity_id"],
-            )
-        )
+    def _get_due_domain(self, campaigns):
+        return [
+            ("campaign_id", "in", campaigns.filtered(lambda c: c.state == "running").ids),
+            ("state", "=", "scheduled"),
+            ("schedule_date", "<=", fields.Datetime.now()),
+            ("is_test", "=", False),
+        ]
 
     @api.model
-    def _execute_due_traces(self, campaigns, auto_commit=False):
-        """Execute the due traces of running campaigns in bounded batches,
-        committing after each batch when ``auto_commit`` and reporting progress
-        to the cron runner. Children due at once are run in the same call."""
+    def _claim_next_batch(self, campaigns, limit):
+        """Claim the next batch of due traces, all of one activity (see
+        ``_claim_due_traces``); an empty recordset when nothing is left."""
+        for [activity] in self._read_group(self._get_due_domain(campaigns), ["activity_id"]):
+            if traces := self._claim_due_traces(activity, limit):
+                return activity, traces
+        return self.env["marketing.activity"], self.browse()
+
+    @api.model
+    def _execute_due_traces(self, campaigns, auto_commit=False, max_batches=None):
+        """Execute the due traces of running campaigns in bounded batches, at
+        most ``max_batches`` of them. With ``auto_commit`` (the scheduler), each
+        batch is committed and the progress reported to the cron runner, which
+        calls again while due traces remain. Children due at once are run in the
+        same call. Return the number of traces handled."""
         batch_size = self._get_batch_size()
-        done = 0
+        done = batches = 0
         self._expire_waiting_traces(campaigns)
-        activities = self._get_due_activities(campaigns)
-        while activities:
-            for activity in activities:
-                while traces := self._claim_due_traces(activity, batch_size):
-                    try:
-                        with self.env.cr.savepoint():
-                            activity._execute(traces)
-                    except Exception as error:  # noqa: BLE001 - the cron goes on with the others
-                        self.env.invalidate_all()
-                        traces._set_error(error, fields.Datetime.now())
-                    traces.participant_id._update_completion()
-                    done += len(traces)
-                    if auto_commit:
-                        self.env.cr.commit()  # pylint: disable=invalid-commit
-                        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
-            activities = self._get_due_activities(campaigns)
+        while max_batches is None or batches < max_batches:
+            activity, traces = self._claim_next_batch(campaigns, batch_size)
+            if not traces:
+                break
+            try:
+                with self.env.cr.savepoint():
+                    activity._execute(traces)
+            except Exception as error:  # noqa: BLE001 - the cron goes on with the others
+                self.env.invalidate_all()
+                traces._set_error(error, fields.Datetime.now())
+            traces.participant_id._update_completion()
+            done += len(traces)
+            batches += 1
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+                self.env["ir.cron"]._notify_progress(
+                    done=done, remaining=self.search_count(self._get_due_domain(campaigns))
+                )
         return done
 
     @api.model

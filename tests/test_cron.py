@@ -263,6 +263,21 @@ class TestCron(MarketingAutomationCommon, CronMixinCase):
             self.assertFalse(Trace._claim_due_traces(waiting, 10), "waiting for an event")
         self.assertTraceStates(test_traces, "scheduled")
 
+    def test_cron_call_bounded_by_max_batches(self):
+        set_param = self.env["ir.config_parameter"].set_param
+        set_param("marketing_automation_community.batch_size", 2)
+        set_param("marketing_automation_community.cron_max_batches", 1)
+        campaign = self._create_campaign(domain=self.domain)
+        root = self._create_activity(campaign, "action")
+        with freeze_time(self.reference_now):
+            campaign.action_start_campaign()
+            self._run_cron()
+            self.assertEqual(len(root.trace_ids.filtered(lambda t: t.state == "processed")), 2)
+            self._run_cron()
+            self.assertEqual(len(root.trace_ids.filtered(lambda t: t.state == "processed")), 3)
+            # a direct call (integrators, tests) is not bounded
+            self.assertEqual(campaign.execute_activities(), 0)
+
 
 @tagged("marketing_automation", "post_install", "-at_install")
 class TestCronWorkers(TransactionCase):
@@ -412,6 +427,32 @@ class TestCronWorkers(TransactionCase):
             self.assertFalse(check["marketing.trace"]._claim_due_traces(traces.activity_id, 10))
             partners = check["res.partner"].browse(data["partner_ids"])
             self.assertEqual(set(partners.mapped("ref")), {"engaged"})
+
+    def test_progress_reported_to_cron_runner(self):
+        Trace = type(self.env["marketing.trace"])
+        with (
+            freeze_time(self.reference_now),
+            patch.object(Trace, "_get_batch_size", autospec=True, return_value=2),
+        ):
+            data = self._commit_campaign("action", 5)
+            worker = self._worker_env()
+            cron = worker.ref(CRON_XMLID)
+            progress = worker["ir.cron.progress"].create({"cron_id": cron.id})
+            worker = worker(context={"ir_cron_progress_id": progress.id})
+            campaign = worker["marketing.campaign"].browse(data["campaign_id"])
+            self.addCleanup(self._remove_progress, progress.id)
+
+            handled = worker["marketing.trace"]._execute_due_traces(
+                campaign, auto_commit=True, max_batches=2
+            )
+            self.assertEqual(handled, 4)
+            self.assertEqual((progress.done, progress.remaining), (4, 1))
+            worker["marketing.trace"]._execute_due_traces(campaign, auto_commit=True)
+            self.assertEqual((progress.done, progress.remaining), (1, 0))
+
+    def _remove_progress(self, progress_id):
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["ir.cron.progress"].browse(progress_id).unlink()
 
     def test_killed_worker_runs_nothing_twice(self):
         Mailing = type(self.env["mailing.mailing"])
