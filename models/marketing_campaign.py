@@ -4,7 +4,7 @@ import threading
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.safe_eval import datetime as safe_datetime
@@ -162,6 +162,7 @@ class MarketingCampaign(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_responsible_assignment(vals_list)
         utm_vals = [
             {"name": vals["name"], "is_auto_campaign": True}
             for vals in vals_list
@@ -174,6 +175,7 @@ class MarketingCampaign(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        self._check_responsible_assignment([vals])
         if "model_id" in vals:
             changed = self.filtered(
                 lambda campaign: (
@@ -190,6 +192,24 @@ class MarketingCampaign(models.Model):
                     )
                 )
         return super().write(vals)
+
+    @api.model
+    def _check_responsible_assignment(self, vals_list):
+        """Participants are enrolled and server actions run with the rights of
+        the responsible: only managers may make someone else responsible."""
+        if self.env.su or self.env.user.has_group(
+            "marketing_automation_community.group_marketing_automation_manager"
+        ):
+            return
+        assigned = {vals["user_id"] for vals in vals_list if vals.get("user_id")}
+        if assigned - {self.env.uid}:
+            raise AccessError(
+                _(
+                    "Only Marketing Automation administrators can make another user "
+                    "responsible of a campaign: its participants are enrolled and its "
+                    "actions run with the rights of its responsible."
+                )
+            )
 
     def copy(self, default=None):
         """Duplicate the workflow tree with the campaign."""

@@ -255,6 +255,23 @@ class TestSecurity(MarketingAutomationCommon):
                 with self.assertRaises(AccessError):
                     only_a[model].browse(records_b.ids).read(["display_name"])
 
+    def test_responsible_assigned_by_managers_only(self):
+        Campaign = self.env["marketing.campaign"]
+        values = {"name": "Responsible", "model_id": self.partner_model.id}
+        user = self.user_marketing_automation
+        mine = Campaign.with_user(user).create(values)
+        self.assertEqual(mine.user_id, user)
+        with self.assertRaises(AccessError):
+            Campaign.with_user(user).create(dict(values, user_id=self.user_admin.id))
+        with self.assertRaises(AccessError):
+            mine.write({"user_id": self.user_admin.id})
+        mine.write({"user_id": user.id, "name": "Still mine"})
+        managed = Campaign.with_user(self.user_marketing_manager).create(
+            dict(values, user_id=user.id)
+        )
+        self.assertEqual(managed.user_id, user)
+        managed.with_user(self.user_marketing_manager).user_id = self.user_marketing_manager
+
     def test_enrolment_honours_responsible_record_rules(self):
         Partner = self.env["res.partner"]
         partner_a = Partner.create(
