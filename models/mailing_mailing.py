@@ -40,6 +40,14 @@ class MailingMailing(models.Model):
                 _("Marketing templates are sent by their campaign; they cannot be sent directly.")
             )
 
+    def _send_sms_get_composer_values(self, res_ids):
+        """A campaign queues its SMS, like its mails, and commits its batch with
+        them: sending inside the batch could send twice after a crash."""
+        values = super()._send_sms_get_composer_values(res_ids)
+        if self.use_in_marketing_automation:
+            values["mass_force_send"] = False
+        return values
+
     def _get_seen_list(self):
         """A campaign decides itself who receives its mailings (unicity,
         tests sent again): Odoo's duplicate check does not apply."""

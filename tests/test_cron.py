@@ -263,6 +263,17 @@ class TestCron(MarketingAutomationCommon, CronMixinCase):
             self.assertFalse(Trace._claim_due_traces(waiting, 10), "waiting for an event")
         self.assertTraceStates(test_traces, "scheduled")
 
+    def test_cron_queues_sms_even_when_forced(self):
+        self.mailing_sms.sms_force_send = True
+        campaign = self._create_campaign(domain=self.domain)
+        root = self._create_activity(campaign, "sms")
+        with freeze_time(self.reference_now), self.mockSMSGateway():
+            campaign.action_start_campaign()
+            self._run_cron()
+        self.assertTraceStates(root.trace_ids, "processed")
+        self.assertEqual(set(root.trace_ids.mailing_trace_ids.sms_id.mapped("state")), {"outgoing"})
+        self.assertFalse(self._sms, "sent by the SMS queue, not inside the batch")
+
     def test_cron_call_bounded_by_max_batches(self):
         set_param = self.env["ir.config_parameter"].set_param
         set_param("marketing_automation_community.batch_size", 2)
