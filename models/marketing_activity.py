@@ -370,11 +370,14 @@ class MarketingActivity(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         activities = super().create(vals_list)
+        activities._link_mailing_to_utm_campaign()
         activities.campaign_id._flag_workflow_modified()
         return activities
 
     def write(self, vals):
         res = super().write(vals)
+        if "mass_mailing_id" in vals:
+            self._link_mailing_to_utm_campaign()
         self.campaign_id._flag_workflow_modified()
         return res
 
@@ -383,6 +386,16 @@ class MarketingActivity(models.Model):
         res = super().unlink()
         campaigns._flag_workflow_modified()
         return res
+
+    def _link_mailing_to_utm_campaign(self):
+        """Tie the templates to the campaign's UTM campaign, so that their
+        mailing traces and tracked links report under it. A template shared by
+        campaigns keeps the first one: Odoo stores the UTM campaign of a
+        mailing trace from its mailing."""
+        for activity in self.filtered(
+            lambda a: a.mass_mailing_id and not a.mass_mailing_id.campaign_id
+        ):
+            activity.mass_mailing_id.campaign_id = activity.campaign_id.utm_campaign_id
 
     def _copy_tree(self, campaign, parent=None):
         """Copy these activities and their descendants into ``campaign``."""
