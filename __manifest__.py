@@ -30,6 +30,11 @@ delay or on the parent's mail being opened, replied, clicked or bounced.
     "demo": [
         "demo/marketing_campaign_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "marketing_automation_community/static/tests/tours/**/*",
+        ],
+    },
     "application": True,
     "installable": True,
 }

@@ -7,3 +7,4 @@ from . import test_triggers
 from . import test_cron
 from . import test_performance
 from . import test_campaign_test
+from . import test_ui
