@@ -5,26 +5,45 @@ from odoo.addons.mail.tests.common import mail_new_test_user
 
 @tagged("marketing_automation", "post_install", "-at_install")
 class TestUi(HttpCase):
-    def test_launch_and_run_a_test(self):
-        """A marketing user opens a campaign, launches a test on a contact and
-        runs its first step from the test screen."""
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
         mail_new_test_user(
-            self.env,
+            cls.env,
             login="tour_marketing_user",
             groups="base.group_user,base.group_partner_manager,"
             "marketing_automation_community.group_marketing_automation_user",
         )
-        partner_model = self.env["ir.model"]._get("res.partner")
-        contact = self.env["res.partner"].create({"name": "Tour Contact", "ref": False})
-        action = self.env["ir.actions.server"].create(
+        cls.partner_model = cls.env["ir.model"]._get("res.partner")
+        cls.action = cls.env["ir.actions.server"].create(
             {
                 "name": "Tour: tag the contact",
-                "model_id": partner_model.id,
+                "model_id": cls.partner_model.id,
                 "state": "object_write",
                 "update_path": "ref",
                 "value": "toured",
             }
         )
+
+    def test_create_campaign_with_activity(self):
+        """A marketing user creates a campaign and its first activity by hand."""
+        self.start_tour("/odoo", "marketing_automation_create_tour", login="tour_marketing_user")
+
+        campaign = self.env["marketing.campaign"].search([("name", "=", "Tour Created")])
+        self.assertEqual(campaign.model_name, "res.partner")
+        self.assertEqual(campaign.state, "draft")
+        self.assertEqual(campaign.user_id.login, "tour_marketing_user")
+        self.assertEqual(campaign.marketing_activity_ids.name, "Tag created")
+        self.assertEqual(campaign.marketing_activity_ids.activity_type, "action")
+        self.assertEqual(campaign.marketing_activity_ids.server_action_id, self.action)
+        self.assertEqual(campaign.marketing_activity_ids.trigger_type, "begin")
+
+    def test_launch_and_run_a_test(self):
+        """A marketing user opens a campaign, launches a test on a contact and
+        runs its first step from the test screen."""
+        partner_model = self.partner_model
+        action = self.action
+        contact = self.env["res.partner"].create({"name": "Tour Contact", "ref": False})
         campaign = self.env["marketing.campaign"].create(
             {"name": "Tour Campaign", "model_id": partner_model.id}
         )

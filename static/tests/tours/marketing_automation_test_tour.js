@@ -38,7 +38,8 @@ registry.category("web_tour.tours").add("marketing_automation_test_tour", {
         },
         {
             content: "The test participant is running",
-            trigger: '.o_form_view .o_statusbar_status button.o_arrow_button_current:contains("Running")',
+            trigger:
+                '.o_form_view .o_statusbar_status button.o_arrow_button_current:contains("Running")',
         },
         {
             content: "Run the first step now",
