@@ -255,6 +255,26 @@ class TestSecurity(MarketingAutomationCommon):
                 with self.assertRaises(AccessError):
                     only_a[model].browse(records_b.ids).read(["display_name"])
 
+    def test_server_actions_read_only_for_users(self):
+        actions = self.env["ir.actions.server"].with_user(self.user_marketing_automation)
+        self.assertIn(self.server_action, actions.search([]))
+        self.assertEqual(
+            self.server_action.with_user(self.user_marketing_automation).name, "Tag as engaged"
+        )
+        with self.assertRaises(AccessError):
+            self.server_action.with_user(self.user_marketing_automation).code = "record.unlink()"
+        with self.assertRaises(AccessError):
+            actions.create(
+                {
+                    "name": "Mine",
+                    "model_id": self.partner_model.id,
+                    "state": "code",
+                    "code": "record.unlink()",
+                }
+            )
+        with self.assertRaises(AccessError):
+            self.server_action.with_user(self.user_employee_no_ma).name  # noqa: B018
+
     def test_responsible_assigned_by_managers_only(self):
         Campaign = self.env["marketing.campaign"]
         values = {"name": "Responsible", "model_id": self.partner_model.id}
