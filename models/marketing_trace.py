@@ -190,6 +190,21 @@ class MarketingTrace(models.Model):
         }
         self._set_state("canceled", messages[event])
 
+    def _is_expired_waiting(self, date):
+        """Whether this trace, waiting for an event, can no longer run at ``date``:
+        its activity's validity after the parent ran has passed (tests never
+        expire)."""
+        self.ensure_one()
+        activity = self.activity_id
+        return (
+            activity.validity_duration
+            and not self.is_test
+            and self.parent_id.schedule_date + activity._get_validity_delta() < date
+        )
+
+    def _cancel_expired_waiting(self):
+        self._set_state("canceled", _("Expired: the awaited event did not happen in time."))
+
     def _process_event(self, event, event_date):
         """An event happened on the message of these (parent) traces: schedule
         their waiting children triggered by it (first event only), cancel the
@@ -198,14 +213,17 @@ class MarketingTrace(models.Model):
         children = self.child_ids.filtered(lambda t: t.state == "scheduled")
         if event == "bounce":
             impossible = children.filtered(
-                lambda t: t.trigger_type not in ("mail_bounce", "sms_bounce")
+                lambda t: t.trigger_type not in ("activity", "mail_bounce", "sms_bounce")
             )
             impossible._cancel_for_event("bounce")
             children -= impossible
         for child in children:
             trigger = child.activity_id.trigger_type
             if POSITIVE_TRIGGERS.get(trigger) in events and not child.schedule_date:
-                child.schedule_date = event_date + child.activity_id._get_delta()
+                if child._is_expired_waiting(event_date):
+                    child._cancel_expired_waiting()
+                else:
+                    child.schedule_date = event_date + child.activity_id._get_delta()
             elif NEGATIVE_TRIGGERS.get(trigger) in events:
                 child._cancel_for_event(NEGATIVE_TRIGGERS[trigger])
         self.participant_id._update_completion()
@@ -322,7 +340,7 @@ class MarketingTrace(models.Model):
             )
         )
         expired = self.browse(row[0] for row in self.env.cr.fetchall())
-        expired._set_state("canceled", _("Expired: the awaited event did not happen in time."))
+        expired._cancel_expired_waiting()
         expired.participant_id._update_completion()
 
     @api.model
