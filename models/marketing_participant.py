@@ -108,14 +108,48 @@ class MarketingParticipant(models.Model):
     # ------------------------------------------------------------
 
     def _create_root_traces(self, start):
-        """Schedule the root activities for new participants."""
-        vals_list = [
-            activity._prepare_trace_values(participant, start)
-            for participant in self
-            for activity in participant.campaign_id.marketing_activity_ids
-            if activity.trigger_type == "begin"
-        ]
-        return self.env["marketing.trace"].create(vals_list)
+        """Schedule the root activities for new participants, in one INSERT ...
+        SELECT whatever their number. Calendar intervals (months) are added by
+        PostgreSQL as ``relativedelta`` does (31 Jan + 1 month = 28 Feb)."""
+        if not self:
+            return self.env["marketing.trace"]
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO marketing_trace (
+                    participant_id, activity_id, campaign_id, company_id, res_id, is_test,
+                    schedule_date, state, create_uid, create_date, write_uid, write_date)
+                SELECT participant.id, activity.id, activity.campaign_id, participant.company_id,
+                       participant.res_id, participant.is_test,
+                       %(start)s + make_interval(
+                            hours => CASE activity.interval_type
+                                     WHEN 'hours' THEN activity.interval_number ELSE 0 END,
+                            days => CASE activity.interval_type
+                                    WHEN 'days' THEN activity.interval_number ELSE 0 END,
+                            weeks => CASE activity.interval_type
+                                     WHEN 'weeks' THEN activity.interval_number ELSE 0 END,
+                            months => CASE activity.interval_type
+                                      WHEN 'months' THEN activity.interval_number ELSE 0 END),
+                       'scheduled', %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM marketing_participant participant
+                  JOIN marketing_activity activity
+                    ON activity.campaign_id = participant.campaign_id
+                   AND activity.trigger_type = 'begin'
+                 WHERE participant.id IN %(participant_ids)s
+              ORDER BY participant.id, activity.id
+             RETURNING id
+                """,
+                start=start,
+                now=fields.Datetime.now(),
+                uid=self.env.uid,
+                participant_ids=tuple(self.ids),
+            )
+        )
+        trace_ids = [row[0] for row in self.env.cr.fetchall()]
+        # inserted in SQL: the cached traces of participants and activities are stale
+        self.env.invalidate_all()
+        return self.env["marketing.trace"].browse(trace_ids)
 
     def _action_unlink(self):
         """The record is gone: cancel what was scheduled."""
