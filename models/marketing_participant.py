@@ -122,15 +122,9 @@ class MarketingParticipant(models.Model):
                     schedule_date, state, create_uid, create_date, write_uid, write_date)
                 SELECT participant.id, activity.id, activity.campaign_id, participant.company_id,
                        participant.res_id, participant.is_test,
-                       %(start)s + make_interval(
-                            hours => CASE activity.interval_type
-                                     WHEN 'hours' THEN activity.interval_number ELSE 0 END,
-                            days => CASE activity.interval_type
-                                    WHEN 'days' THEN activity.interval_number ELSE 0 END,
-                            weeks => CASE activity.interval_type
-                                     WHEN 'weeks' THEN activity.interval_number ELSE 0 END,
-                            months => CASE activity.interval_type
-                                      WHEN 'months' THEN activity.interval_number ELSE 0 END),
+                       %(start)s + (
+                            activity.interval_number || ' ' || activity.interval_type
+                       )::interval,
                        'scheduled', %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM marketing_participant participant
                   JOIN marketing_activity activity
