@@ -9,6 +9,21 @@ class MarketingAutomationCommon(MassSMSCommon):
     template, and a marketing user. Time starts at ``cls.reference_now``."""
 
     reference_now = datetime(2024, 11, 25, 10, 0, 0)
+    STATISTICS = [
+        "processed",
+        "rejected",
+        "total_sent",
+        "total_open",
+        "total_reply",
+        "total_click",
+        "total_bounce",
+    ]
+    PARTICIPANT_COUNTS = [
+        "running_participant_count",
+        "completed_participant_count",
+        "total_participant_count",
+        "test_participant_count",
+    ]
 
     @classmethod
     def setUpClass(cls):
@@ -96,6 +111,38 @@ class MarketingAutomationCommon(MassSMSCommon):
             }
         )
 
+    def _start(self, campaign):
+        """Start the campaign and enrol its records now."""
+        campaign.action_start_campaign()
+        campaign.sync_participants()
+
+    def _run_campaign(self, campaign):
+        """Start the campaign, enrol its records and run what is due."""
+        self._start(campaign)
+        campaign.execute_activities()
+
+    def _launch_test(self, campaign, record):
+        """Launch a test of ``campaign`` on ``record``; return the test participant."""
+        action = (
+            self.env["marketing.campaign.test"]
+            .create({"campaign_id": campaign.id, "res_id": record.id})
+            .action_launch_test()
+        )
+        return self.env["marketing.participant"].browse(action["res_id"])
+
+    def _participant(self, campaign, record):
+        """The real (non-test) participant of ``record`` in ``campaign``."""
+        return campaign.participant_ids.filtered(lambda p: not p.is_test and p.res_id == record.id)
+
+    def _count_queries(self, function):
+        """Queries run by ``function`` from a cold cache, flush included."""
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        function()
+        self.env.flush_all()
+        return self.env.cr.sql_log_count - before
+
     def _traces(self, activity, records=None):
         traces = activity.trace_ids.filtered(lambda t: not t.is_test)
         if records is not None:
@@ -111,6 +158,10 @@ class MarketingAutomationCommon(MassSMSCommon):
     def _send_queued_mails(self):
         """Run the mail queue as the mail cron would (inside mock_mail_gateway)."""
         self.env["mail.mail"].sudo().search([("state", "=", "outgoing")]).send()
+
+    def _send_queued_sms(self):
+        """Run the SMS queue as the SMS cron would (inside mockSMSGateway)."""
+        self.env["sms.sms"].sudo().search([("state", "=", "outgoing")]).send()
 
     def assertTraceStates(self, traces, state, msg_part=None):
         self.assertTrue(traces, "expected traces to check")

@@ -25,17 +25,6 @@ class TestCampaignFlow(MarketingAutomationCommon):
     def _cron_triggers(self):
         return self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
 
-    def _participant(self, campaign, record):
-        return campaign.participant_ids.filtered(lambda p: not p.is_test and p.res_id == record.id)
-
-    def _launch_test(self, campaign, record):
-        action = (
-            self.env["marketing.campaign.test"]
-            .create({"campaign_id": campaign.id, "res_id": record.id})
-            .action_launch_test()
-        )
-        return self.env["marketing.participant"].browse(action["res_id"])
-
     def test_start_stop_transitions(self):
         campaign = self._create_campaign(domain=self.domain)
         self.assertEqual(campaign.state, "draft")

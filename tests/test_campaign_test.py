@@ -329,22 +329,6 @@ class TestMetrics(MarketingAutomationCommon):
     """Per-activity statistics and campaign participant counts: real traces
     only, computed in batch."""
 
-    STATISTICS = [
-        "processed",
-        "rejected",
-        "total_sent",
-        "total_open",
-        "total_reply",
-        "total_click",
-        "total_bounce",
-    ]
-    COUNTS = [
-        "running_participant_count",
-        "completed_participant_count",
-        "total_participant_count",
-        "test_participant_count",
-    ]
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -366,31 +350,13 @@ class TestMetrics(MarketingAutomationCommon):
         activity.invalidate_recordset(self.STATISTICS)
         return dict(zip(self.STATISTICS, (activity[name] for name in self.STATISTICS), strict=True))
 
-    def _run_campaign(self, campaign):
-        campaign.action_start_campaign()
-        campaign.sync_participants()
-        campaign.execute_activities()
+    def _participant_counts(self, campaign):
+        return [campaign[name] for name in self.PARTICIPANT_COUNTS]
 
     def _send_queues(self):
         """Send the queued mails and SMS (inside the gateway mocks)."""
         self._send_queued_mails()
-        self.env["sms.sms"].sudo().search([("state", "=", "outgoing")]).send()
-
-    def _launch_test(self, campaign, record):
-        action = (
-            self.env["marketing.campaign.test"]
-            .create({"campaign_id": campaign.id, "res_id": record.id})
-            .action_launch_test()
-        )
-        return self.env["marketing.participant"].browse(action["res_id"])
-
-    def _count_queries(self, function):
-        """Queries run by ``function`` from a cold cache."""
-        self.env.flush_all()
-        self.env.invalidate_all()
-        before = self.env.cr.sql_log_count
-        function()
-        return self.env.cr.sql_log_count - before
+        self._send_queued_sms()
 
     def test_email_statistics(self):
         campaign = self._create_campaign(domain=[("id", "in", self.targets.ids)])
@@ -500,9 +466,9 @@ class TestMetrics(MarketingAutomationCommon):
         completed, running, deleted = self.contacts
         with freeze_time(self.reference_now):
             tests = self._launch_test(campaign, running) | self._launch_test(campaign, completed)
-            self.assertEqual([campaign[name] for name in self.COUNTS], [0, 0, 0, 2], "tests only")
+            self.assertEqual(self._participant_counts(campaign), [0, 0, 0, 2], "tests only")
             self._run_campaign(campaign)
-            self.assertEqual([campaign[name] for name in self.COUNTS], [3, 0, 3, 2])
+            self.assertEqual(self._participant_counts(campaign), [3, 0, 3, 2])
             campaign.participant_ids.filtered(
                 lambda p: not p.is_test and p.res_id == completed.id
             ).action_set_completed()
@@ -514,7 +480,7 @@ class TestMetrics(MarketingAutomationCommon):
             ["completed", "running", "unlinked"],
         )
         self.assertEqual(tests.mapped("state"), ["running", "completed"])
-        self.assertEqual([campaign[name] for name in self.COUNTS], [1, 1, 3, 2])
+        self.assertEqual(self._participant_counts(campaign), [1, 1, 3, 2])
 
     def test_metrics_computed_in_batch(self):
         # campaigns of 1, 2 and 3 records, so that mixed up results show
@@ -544,10 +510,10 @@ class TestMetrics(MarketingAutomationCommon):
             self._count_queries(lambda: activities.read(self.STATISTICS)),
             "activity statistics must not query per activity",
         )
-        self._count_queries(lambda: campaigns[:2].read(self.COUNTS))  # warm-up
+        self._count_queries(lambda: campaigns[:2].read(self.PARTICIPANT_COUNTS))  # warm-up
         self.assertEqual(
-            self._count_queries(lambda: campaigns[:2].read(self.COUNTS)),
-            self._count_queries(lambda: campaigns.read(self.COUNTS)),
+            self._count_queries(lambda: campaigns[:2].read(self.PARTICIPANT_COUNTS)),
+            self._count_queries(lambda: campaigns.read(self.PARTICIPANT_COUNTS)),
             "participant counts must not query per campaign",
         )
 
@@ -558,6 +524,4 @@ class TestMetrics(MarketingAutomationCommon):
                 (email.processed, email.total_sent, email.total_open), (size, size, size)
             )
             self.assertEqual((action.processed, action.rejected), (0, 0))
-            self.assertEqual(
-                [campaign[name] for name in self.COUNTS], [size, 0, size, int(index == 0)]
-            )
+            self.assertEqual(self._participant_counts(campaign), [size, 0, size, int(index == 0)])

@@ -38,9 +38,6 @@ class TestEnrolment(MarketingAutomationCommon):
     def _real(self, campaign):
         return campaign.participant_ids.filtered(lambda p: not p.is_test)
 
-    def _participant(self, campaign, record):
-        return self._real(campaign).filtered(lambda p: p.res_id == record.id)
-
     def test_enrol_matching_records_with_root_traces(self):
         campaign = self._create_campaign(domain=self.domain, unique_field_id=self.email_field.id)
         delays = {"hours": 3, "days": 2, "weeks": 1, "months": 1}

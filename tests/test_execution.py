@@ -25,14 +25,6 @@ class TestExecution(MarketingAutomationCommon):
         # the test contacts and the ones created later on match the filter
         cls.domain = [("name", "=like", "Contact %")]
 
-    def _start(self, campaign):
-        """Start the campaign and enrol its records now."""
-        campaign.action_start_campaign()
-        campaign.sync_participants()
-
-    def _participant(self, campaign, record):
-        return campaign.participant_ids.filtered(lambda p: not p.is_test and p.res_id == record.id)
-
     # ------------------------------------------------------------
     # EMAIL
     # ------------------------------------------------------------

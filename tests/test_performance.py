@@ -63,15 +63,6 @@ class TestPerformance(MarketingAutomationCommon):
             return {}
         return {"mass_mailing_id": mailing.id}
 
-    def _count_queries(self, function):
-        """Queries run by ``function`` from a cold cache, flush included."""
-        self.env.flush_all()
-        self.env.invalidate_all()
-        before = self.env.cr.sql_log_count
-        function()
-        self.env.flush_all()
-        return self.env.cr.sql_log_count - before
-
     def _measure(self, operation):
         """Query counts of ``operation(label)`` for the small and the large
         set, after a warm-up run on the warm-up set."""
@@ -158,22 +149,13 @@ class TestPerformance(MarketingAutomationCommon):
                 mailing_traces[:1].set_clicked()
                 mailing_traces[2:3].set_bounced()
                 mailing_traces[3:4].set_replied()
-        statistics = [
-            "processed",
-            "rejected",
-            "total_sent",
-            "total_open",
-            "total_reply",
-            "total_click",
-            "total_bounce",
-        ]
         activities = {
             label: campaign.marketing_activity_ids for label, campaign in campaigns.items()
         }
         all_activities = activities["warmup"] | activities["small"] | activities["large"]
         # the statistics of one activity cost what those of all six cost
         counts = [
-            self._count_queries(lambda records=records: records.read(statistics))
+            self._count_queries(lambda records=records: records.read(self.STATISTICS))
             for records in (activities["warmup"], activities["small"][:1], all_activities)
         ]
         self.assertEqual(counts[1], counts[2], "activity statistics must not query per activity")
@@ -181,7 +163,7 @@ class TestPerformance(MarketingAutomationCommon):
             size = self.SIZES[label]
             email = campaign_activities.filtered(lambda a: a.activity_type == "email")
             self.assertEqual(
-                email.read(statistics)[0],
+                email.read(self.STATISTICS)[0],
                 {
                     "id": email.id,
                     "processed": size,
@@ -198,15 +180,9 @@ class TestPerformance(MarketingAutomationCommon):
             self.assertEqual((action.processed, action.rejected, action.total_sent), (0, 0, 0))
 
         # participant counts: one campaign costs what all of them cost
-        count_fields = [
-            "running_participant_count",
-            "completed_participant_count",
-            "total_participant_count",
-            "test_participant_count",
-        ]
         all_campaigns = campaigns["warmup"] | campaigns["small"] | campaigns["large"]
         counts = [
-            self._count_queries(lambda records=records: records.read(count_fields))
+            self._count_queries(lambda records=records: records.read(self.PARTICIPANT_COUNTS))
             for records in (campaigns["warmup"], campaigns["small"], all_campaigns)
         ]
         self.assertEqual(counts[1], counts[2], "participant counts must not query per campaign")

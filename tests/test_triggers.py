@@ -107,12 +107,6 @@ class TestTriggers(MarketingAutomationCommon):
             ]
         )
 
-    def _start(self, campaign):
-        """Start the campaign, enrol its records and run what is due."""
-        campaign.action_start_campaign()
-        campaign.sync_participants()
-        campaign.execute_activities()
-
     def _create_children(self, parent, triggers, **values):
         """A server action child of ``parent`` per trigger, two hours after it."""
         return {
@@ -124,9 +118,6 @@ class TestTriggers(MarketingAutomationCommon):
             )
             for trigger in triggers
         }
-
-    def _participant(self, campaign, record):
-        return campaign.participant_ids.filtered(lambda p: not p.is_test and p.res_id == record.id)
 
     def assertOutcome(self, trace, outcome):
         """``run``: processed; ``wait``: still waiting for its event; else
@@ -254,10 +245,6 @@ class TestTriggers(MarketingAutomationCommon):
             ),
         )
 
-    def _send_queued_sms(self):
-        """Run the SMS queue as the SMS cron would (inside mockSMSGateway)."""
-        self.env["sms.sms"].sudo().search([("state", "=", "outgoing")]).send()
-
     def _report_sms_undelivered(self, mailing_trace):
         """IAP reports the SMS of ``mailing_trace`` as sent to an invalid number."""
         tracker = (
@@ -281,7 +268,7 @@ class TestTriggers(MarketingAutomationCommon):
         )
         start = self.reference_now
         with freeze_time(start) as frozen:
-            self._start(campaign)
+            self._run_campaign(campaign)
             root_traces = self._traces(root, self.contacts)
             self.assertTraceStates(root_traces, "scheduled")
             self.assertEqual(set(root_traces.mapped("schedule_date")), {start + timedelta(hours=2)})
@@ -345,7 +332,7 @@ class TestTriggers(MarketingAutomationCommon):
             getattr(mailing_trace, record_event[event])()
 
         with freeze_time(self.reference_now) as frozen, self.mock_mail_gateway():
-            self._start(campaign)
+            self._run_campaign(campaign)
             self._send_queued_mails()
             self.assertTraceStates(self._traces(email), "processed")
             self._check_outcomes(frozen, campaign, children, MAIL_OUTCOMES, MAIL_EVENTS, set_event)
@@ -398,7 +385,7 @@ class TestTriggers(MarketingAutomationCommon):
         }
         start = self.reference_now
         with freeze_time(start) as frozen, self.mock_mail_gateway():
-            self._start(campaign)
+            self._run_campaign(campaign)
             self._send_queued_mails()
             frozen.tick(timedelta(hours=1))
             self._open_email(opener)
@@ -456,7 +443,7 @@ class TestTriggers(MarketingAutomationCommon):
                 self._report_sms_undelivered(self._mailing_trace(self._traces(sms, record)))
 
         with freeze_time(self.reference_now) as frozen, self.mockSMSGateway():
-            self._start(campaign)
+            self._run_campaign(campaign)
             self._send_queued_sms()
             self.assertTraceStates(self._traces(sms), "processed")
             self._check_outcomes(frozen, campaign, children, SMS_OUTCOMES, SMS_EVENTS, set_event)
@@ -476,7 +463,7 @@ class TestTriggers(MarketingAutomationCommon):
         contact = self.contacts[0]
         start = self.reference_now
         with freeze_time(start) as frozen, self.mock_mail_gateway():
-            self._start(campaign)
+            self._run_campaign(campaign)
             self._send_queued_mails()
             mailing_trace = self._mailing_trace(self._traces(email, contact))
 
@@ -531,7 +518,7 @@ class TestTriggers(MarketingAutomationCommon):
         children = self._create_children(email, ("mail_click", "mail_not_click"))
         unsubscriber, clicker = self.contacts[:2]
         with freeze_time(self.reference_now) as frozen, self.mock_mail_gateway():
-            self._start(campaign)
+            self._run_campaign(campaign)
             self._send_queued_mails()
 
             links = self._email_links(unsubscriber)
@@ -580,7 +567,7 @@ class TestTriggers(MarketingAutomationCommon):
         opener, quiet = self.contacts[:2]
         start = self.reference_now
         with freeze_time(start) as frozen, self.mock_mail_gateway():
-            self._start(campaign)
+            self._run_campaign(campaign)
             self._send_queued_mails()
             frozen.tick(timedelta(hours=12))
             self._open_email(opener)
@@ -620,7 +607,7 @@ class TestTriggers(MarketingAutomationCommon):
         )
         contact = self.contacts[0]
         with freeze_time(self.reference_now) as frozen, self.mock_mail_gateway():
-            self._start(campaign)
+            self._run_campaign(campaign)
             self._send_queued_mails()
             frozen.tick(timedelta(hours=3))
             self._click_email_link(contact, "Our offer")
@@ -691,7 +678,7 @@ class TestTriggers(MarketingAutomationCommon):
         clicker, bouncer, canceled = self.contacts[:3]
         start = self.reference_now
         with freeze_time(start) as frozen, self.mock_mail_gateway():
-            self._start(campaign)
+            self._run_campaign(campaign)
             self._send_queued_mails()
             frozen.tick(timedelta(days=30))
             campaign.execute_activities()
