@@ -1,3 +1,4 @@
+from odoo import http
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
@@ -8,6 +9,12 @@ class TestUi(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # The browser's first requests arrive together, and each server thread
+        # would read every manifest to build the static paths. CPython 3.11
+        # before 3.11.8 can raise "AST constructor recursion depth mismatch"
+        # when threads parse at the same time (gh-106905): build them once here.
+        if "marketing_automation_community" not in http.root.statics:
+            raise AssertionError("The addon's static folder (tours) is not served.")
         mail_new_test_user(
             cls.env,
             login="tour_marketing_user",
