@@ -539,17 +539,16 @@ class MarketingActivity(models.Model):
         failure_labels = dict(
             self.env["mailing.trace"]._fields["failure_type"]._description_selection(self.env)
         )
-        for mailing_trace in mailing_traces.filtered(
-            lambda t: t.trace_status in ("cancel", "error")
-        ):
-            mailing_trace.marketing_trace_id._set_state(
-                "rejected",
-                _(
-                    "Not sent: %(reason)s",
-                    reason=failure_labels.get(mailing_trace.failure_type)
-                    or mailing_trace.failure_reason
-                    or _("refused by the mailing"),
-                ),
+        refused = mailing_traces.filtered(lambda t: t.trace_status in ("cancel", "error"))
+        for reason, reason_traces in refused.grouped(
+            lambda t: (
+                failure_labels.get(t.failure_type)
+                or t.failure_reason
+                or _("refused by the mailing")
+            )
+        ).items():
+            reason_traces.marketing_trace_id._set_state(
+                "rejected", _("Not sent: %(reason)s", reason=reason)
             )
         (traces - mailing_traces.marketing_trace_id)._set_state(
             "rejected", _("Not sent: the record has no recipient.")

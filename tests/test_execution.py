@@ -155,7 +155,14 @@ class TestExecution(MarketingAutomationCommon):
         blacklisted, without_phone, reachable = self.contacts
         without_phone.phone = False
         self.env["phone.blacklist"].create({"number": blacklisted.phone})
-        campaign = self._create_campaign()
+        invalid_phone = self.env["res.partner"].create(
+            {
+                "name": "Contact invalid phone",
+                "phone": "12",
+                "country_id": self.env.ref("base.be").id,
+            }
+        )
+        campaign = self._create_campaign(domain=self.domain)
         activity = self._create_activity(campaign, "sms")
         with freeze_time(self.reference_now), self.mockSMSGateway():
             self._start(campaign)
@@ -164,6 +171,7 @@ class TestExecution(MarketingAutomationCommon):
         for record, reason in (
             (blacklisted, "Blacklisted"),
             (without_phone, "Missing Number"),
+            (invalid_phone, "Wrong Number Format"),
         ):
             with self.subTest(record=record.name):
                 trace = self._traces(activity, record)
