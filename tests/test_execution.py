@@ -25,6 +25,15 @@ class TestExecution(MarketingAutomationCommon):
         # the test contacts and the ones created later on match the filter
         cls.domain = [("name", "=like", "Contact %")]
 
+    def assertRefused(self, activity, *refusals):
+        """Each (record, reason) of ``refusals`` has its trace rejected with
+        the mailing's reason, and a canceled mailing trace."""
+        for record, reason in refusals:
+            with self.subTest(record=record.name):
+                trace = self._traces(activity, record)
+                self.assertTraceStates(trace, "rejected", f"Not sent: {reason}")
+                self.assertEqual(self._mailing_trace(trace).trace_status, "cancel")
+
     # ------------------------------------------------------------
     # EMAIL
     # ------------------------------------------------------------
@@ -96,15 +105,12 @@ class TestExecution(MarketingAutomationCommon):
             campaign.execute_activities()
             self._send_queued_mails()
 
-        for record, reason in (
+        self.assertRefused(
+            activity,
             (blacklisted, "Blacklisted Address"),
             (without_email, "Missing email address"),
             (invalid_email, "Invalid email address"),
-        ):
-            with self.subTest(record=record.name):
-                trace = self._traces(activity, record)
-                self.assertTraceStates(trace, "rejected", f"Not sent: {reason}")
-                self.assertEqual(self._mailing_trace(trace).trace_status, "cancel")
+        )
         self.assertTraceStates(self._traces(activity, reachable), "processed")
         self.assertEqual(
             self._new_mails.filtered(lambda m: m.state == "sent").recipient_ids, reachable
@@ -168,15 +174,12 @@ class TestExecution(MarketingAutomationCommon):
             self._start(campaign)
             campaign.execute_activities()
 
-        for record, reason in (
+        self.assertRefused(
+            activity,
             (blacklisted, "Blacklisted"),
             (without_phone, "Missing Number"),
             (invalid_phone, "Wrong Number Format"),
-        ):
-            with self.subTest(record=record.name):
-                trace = self._traces(activity, record)
-                self.assertTraceStates(trace, "rejected", f"Not sent: {reason}")
-                self.assertEqual(self._mailing_trace(trace).trace_status, "cancel")
+        )
         self.assertTraceStates(self._traces(activity, reachable), "processed")
         self.assertEqual(
             self._new_sms.filtered(lambda sms: sms.state == "outgoing").partner_id, reachable
