@@ -525,10 +525,6 @@ class MarketingCampaign(models.Model):
         self.env["marketing.trace"]._execute_due_traces(
             campaigns=campaigns,
             auto_commit=auto_commit,
-            max_batches=int(
-                self.env["ir.config_parameter"]
-                .sudo()
-                .get_param("marketing_automation_community.cron_max_batches", 10)
-            ),
+            max_batches=self.env["marketing.trace"]._get_scheduler_setting("cron_max_batches", 10),
         )
         self.env["marketing.trace"]._schedule_next_cron(campaigns)

@@ -236,12 +236,28 @@ class MarketingTrace(models.Model):
     # ------------------------------------------------------------
 
     @api.model
+    def _get_scheduler_setting(self, name, default):
+        """The positive integer of the system parameter
+        ``marketing_automation_community.<name>``, or ``default`` when it is
+        missing or wrong (a typo in the settings never stops the scheduler)."""
+        key = f"marketing_automation_community.{name}"
+        value = self.env["ir.config_parameter"].sudo().get_param(key)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            number = 0
+        if number < 1:
+            _logger.warning(
+                "System parameter %s=%r is not a positive integer: using %s", key, value, default
+            )
+            return default
+        return number
+
+    @api.model
     def _get_batch_size(self):
-        return int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("marketing_automation_community.batch_size", 200)
-        )
+        return self._get_scheduler_setting("batch_size", 200)
 
     @api.model
     def _claim_due_traces(self, activity, limit):

@@ -289,6 +289,25 @@ class TestCron(MarketingAutomationCommon, CronMixinCase):
             # a direct call (integrators, tests) is not bounded
             self.assertEqual(campaign.execute_activities(), 0)
 
+    def test_cron_wrong_settings_use_defaults(self):
+        """A wrong batch size or batch count in the system parameters falls
+        back to the defaults (200 traces, 10 batches) instead of stopping the
+        scheduler."""
+        set_param = self.env["ir.config_parameter"].set_param
+        set_param("marketing_automation_community.batch_size", "two hundred")
+        set_param("marketing_automation_community.cron_max_batches", "0")
+        campaign = self._create_campaign(domain=self.domain)
+        root = self._create_activity(campaign, "action")
+        Trace = self.env["marketing.trace"]
+        with mute_logger("odoo.addons.marketing_automation_community.models.marketing_trace"):
+            self.assertEqual(Trace._get_batch_size(), 200)
+            self.assertEqual(Trace._get_scheduler_setting("cron_max_batches", 10), 10)
+            with freeze_time(self.reference_now):
+                campaign.action_start_campaign()
+                self._run_cron()
+        self.assertTraceStates(root.trace_ids, "processed")
+        self.assertEqual(len(root.trace_ids), 3)
+
 
 @tagged("marketing_automation", "post_install", "-at_install")
 class TestCronWorkers(TransactionCase):
