@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 
 class MailingMailing(models.Model):
@@ -14,6 +14,41 @@ class MailingMailing(models.Model):
     marketing_activity_ids = fields.One2many(
         "marketing.activity", "mass_mailing_id", string="Marketing Activities", copy=False
     )
+
+    @api.constrains("mailing_model_id", "mailing_type")
+    def _check_marketing_activity_target(self):
+        """A template used by a campaign keeps its model and type: the campaign
+        sends it to records of its own target."""
+        # sudo: mailing users who are not marketing users edit mailings too
+        for mailing in self.sudo().filtered("marketing_activity_ids"):
+            activity = mailing.marketing_activity_ids[0]
+            expected_type = {"email": "mail", "sms": "sms"}[activity.activity_type]
+            if (
+                mailing.mailing_model_real != activity.campaign_id.model_name
+                or mailing.mailing_type != expected_type
+            ):
+                raise ValidationError(
+                    _(
+                        "The mailing %(mailing)s is sent by %(usage)s: its recipients and "
+                        "type cannot change.",
+                        mailing=mailing.subject,
+                        usage=activity._get_usage_label(self.env),
+                    )
+                )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used_by_activity(self):
+        # sudo: mailing users who are not marketing users delete mailings too
+        if used := self.sudo().filtered("marketing_activity_ids"):
+            activity = used[0].marketing_activity_ids[0]
+            raise UserError(
+                _(
+                    "The mailing %(mailing)s cannot be deleted: %(usage)s sends it. Remove "
+                    "it from the activity first.",
+                    mailing=used[0].subject,
+                    usage=activity._get_usage_label(self.env),
+                )
+            )
 
     @api.model
     def default_get(self, fields_list):

@@ -33,6 +33,8 @@ class MailingTrace(models.Model):
             events.append(vals["trace_status"])
         if vals.get("links_click_datetime"):
             events.append("click")
+        # sudo: events arrive from anyone (the tracking pixel and links are public);
+        # handling them only schedules or cancels traces, it runs nothing
         marketing_traces = self.marketing_trace_id.sudo() if events else None
         if marketing_traces:
             now = fields.Datetime.now()

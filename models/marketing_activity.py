@@ -4,12 +4,15 @@ from collections import defaultdict
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 
 _logger = logging.getLogger(__name__)
 
 INTERVAL_TYPES = [("hours", "Hours"), ("days", "Days"), ("weeks", "Weeks"), ("months", "Months")]
+# delays and expiries stay within ten years: dates beyond that would be
+# unreadable and overflow PostgreSQL's intervals
+MAX_INTERVALS = {"hours": 87_600, "days": 3_650, "weeks": 520, "months": 120}
 
 TRIGGER_TYPES = [
     ("begin", "beginning of workflow"),
@@ -250,9 +253,50 @@ class MarketingActivity(models.Model):
             activity.total_click = stats["click"]
             activity.total_bounce = stats["bounce"]
 
-    @api.constrains("trigger_type", "parent_id", "campaign_id")
+    @api.constrains(
+        "interval_number", "interval_type", "validity_duration_number", "validity_duration_type"
+    )
+    def _check_durations(self):
+        type_labels = dict(self._fields["interval_type"]._description_selection(self.env))
+        for activity in self:
+            for number, interval_type, label in (
+                (activity.interval_number, activity.interval_type, _("delay")),
+                (
+                    activity.validity_duration_number,
+                    activity.validity_duration_type,
+                    _("expiry duration"),
+                ),
+            ):
+                if not 0 <= number <= MAX_INTERVALS[interval_type]:
+                    raise ValidationError(
+                        _(
+                            "The %(what)s of activity %(activity)s must be between 0 and "
+                            "%(max)s %(unit)s (ten years).",
+                            what=label,
+                            activity=activity.name,
+                            max=MAX_INTERVALS[interval_type],
+                            unit=type_labels[interval_type].lower(),
+                        )
+                    )
+
+    @api.constrains("trigger_type", "parent_id", "campaign_id", "activity_type")
     def _check_trigger_parent(self):
         trigger_labels = dict(self._fields["trigger_type"]._description_selection(self.env))
+        for child in self.child_ids:
+            parent_type = TRIGGER_PARENT_TYPES.get(child.trigger_type)
+            if parent_type and child.parent_id.activity_type != parent_type:
+                raise ValidationError(
+                    _(
+                        "Activity %(parent)s cannot become of type %(type)s: its child "
+                        "%(child)s is triggered by “%(trigger)s”. Change the child first.",
+                        parent=child.parent_id.name,
+                        type=dict(self._fields["activity_type"]._description_selection(self.env))[
+                            child.parent_id.activity_type
+                        ],
+                        child=child.name,
+                        trigger=trigger_labels[child.trigger_type],
+                    )
+                )
         for activity in self:
             trigger = trigger_labels[activity.trigger_type]
             parent = activity.parent_id
@@ -356,6 +400,24 @@ class MarketingActivity(models.Model):
                         )
                     )
 
+    @api.constrains("server_action_id")
+    def _check_server_action_groups(self):
+        """A user only sets a server action that he may run himself."""
+        if self.env.su:
+            return
+        for activity in self.filtered("server_action_id"):
+            # sudo: the groups of an action are configuration, read to compare them
+            groups = activity.server_action_id.sudo().groups_id
+            if groups and not groups & self.env.user.groups_id:
+                raise ValidationError(
+                    _(
+                        "You cannot use the server action %(action)s in activity "
+                        "%(activity)s: it is restricted to groups you do not belong to.",
+                        action=activity.server_action_id.name,
+                        activity=activity.name,
+                    )
+                )
+
     @api.onchange("activity_type")
     def _onchange_activity_type(self):
         if self.mass_mailing_id and self.mass_mailing_id.mailing_type != (
@@ -370,11 +432,17 @@ class MarketingActivity(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         activities = super().create(vals_list)
+        activities.campaign_id._take_responsibility()
         activities._link_mailing_to_utm_campaign()
         activities.campaign_id._flag_workflow_modified()
         return activities
 
     def write(self, vals):
+        if "campaign_id" in vals and any(a.campaign_id.id != vals["campaign_id"] for a in self):
+            raise UserError(
+                _("An activity cannot move to another campaign: create it in that campaign.")
+            )
+        self.campaign_id._take_responsibility()
         res = super().write(vals)
         if "mass_mailing_id" in vals:
             self._link_mailing_to_utm_campaign()
@@ -383,6 +451,7 @@ class MarketingActivity(models.Model):
 
     def unlink(self):
         campaigns = self.campaign_id
+        campaigns._take_responsibility()
         res = super().unlink()
         campaigns._flag_workflow_modified()
         return res
@@ -396,6 +465,18 @@ class MarketingActivity(models.Model):
             lambda a: a.mass_mailing_id and not a.mass_mailing_id.campaign_id
         ):
             activity.mass_mailing_id.campaign_id = activity.campaign_id.utm_campaign_id
+
+    def _get_usage_label(self, env):
+        """How to name this activity to the user of ``env`` in a message: by its
+        name when he can read it, else only as part of a campaign."""
+        self.ensure_one()
+        if self.with_env(env).has_access("read"):
+            return _(
+                "activity %(activity)s of campaign %(campaign)s",
+                activity=self.name,
+                campaign=self.campaign_id.name,
+            )
+        return _("an activity of a Marketing Automation campaign")
 
     def _copy_tree(self, campaign, parent=None):
         """Copy these activities and their descendants into ``campaign``."""
@@ -449,6 +530,15 @@ class MarketingActivity(models.Model):
     # ------------------------------------------------------------
 
     def _execute(self, traces):
+        """Run this activity for a batch of its due traces, with the rights of
+        the user who runs the campaign: the user who clicked Run, or the
+        responsible under the scheduler; never the superuser."""
+        self.ensure_one()
+        campaign = self.campaign_id
+        env = campaign._with_engine_user(campaign._get_acting_user()).env
+        self.with_env(env)._execute_batch(traces.with_env(env))
+
+    def _execute_batch(self, traces):
         """Run this activity for a batch of its due traces.
 
         Expired traces are canceled, negative triggers whose event happened are
@@ -474,6 +564,9 @@ class MarketingActivity(models.Model):
             voided._cancel_for_event(NEGATIVE_TRIGGERS[self.trigger_type])
             traces -= voided
         traces = self._reject_unmatched(traces)
+        if traces and (reason := self._get_content_problem()):
+            traces._set_state("rejected", reason)
+            return
         if not traces:
             return
         runner = getattr(self, f"_execute_{self.activity_type}")
@@ -494,6 +587,31 @@ class MarketingActivity(models.Model):
                     trace._set_error(trace_error, now)
         traces.filtered(lambda t: t.state == "processed")._create_children(now)
 
+    def _get_content_problem(self):
+        """Why the activity's mailing or server action cannot run now (it was
+        archived, or changed model or type since it was chosen), or None."""
+        model = self.campaign_id.model_id
+        if self.activity_type in ("email", "sms"):
+            mailing = self.mass_mailing_id
+            if not mailing.active:
+                return _("Not sent: the template %(mailing)s is archived.", mailing=mailing.subject)
+            if (
+                mailing.mailing_type != self.mass_mailing_id_mailing_type
+                or mailing.mailing_model_real != model.model
+            ):
+                return _(
+                    "Not sent: the template %(mailing)s no longer targets %(model)s.",
+                    mailing=mailing.subject,
+                    model=model.name,
+                )
+        elif self.server_action_id.model_id != model:
+            return _(
+                "Not run: the server action %(action)s no longer runs on %(model)s.",
+                action=self.server_action_id.name,
+                model=model.name,
+            )
+        return None
+
     def _reject_unmatched(self, traces):
         """Reject the traces whose record is gone or no longer matches the
         applied filter; return the others."""
@@ -501,6 +619,7 @@ class MarketingActivity(models.Model):
             return traces
         records = self.campaign_id._get_target_records()
         res_ids = set(traces.mapped("res_id"))
+        # sudo: only whether the rows still exist, whoever can read them
         existing = set(records.sudo().browse(res_ids).exists().ids)
         matching = set(
             records.search(
@@ -555,11 +674,11 @@ class MarketingActivity(models.Model):
         )
 
     def _execute_action(self, traces, now):
+        """Run the server action on each record, with the rights of the user
+        running the batch (``run`` checks the action's groups and the right to
+        write the records)."""
         traces.write({"state": "processed", "schedule_date": now, "state_msg": False})
-        campaign = self.campaign_id
-        action = self.server_action_id.with_user(campaign.user_id or self.env.user).with_context(
-            allowed_company_ids=campaign.company_id.ids
-        )
+        action = self.server_action_id.with_env(self.env)
         for res_id in traces.mapped("res_id"):
             action.with_context(
                 active_model=self.model_name, active_id=res_id, active_ids=[res_id]

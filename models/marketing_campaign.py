@@ -1,16 +1,48 @@
 import logging
 import threading
 
-from dateutil.relativedelta import relativedelta
-
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
-from odoo.tools.safe_eval import datetime as safe_datetime
-from odoo.tools.safe_eval import safe_eval
+
+from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
+
+from ..tools.filter_eval import FilterError, FilterEvaluator
 
 _logger = logging.getLogger(__name__)
+
+# Odoo's technical and security models, and the messages of Discuss, are never
+# targets: a campaign enrols what its filter finds and runs actions on it.
+DENIED_TARGET_PREFIXES = (
+    "ir.",
+    "base",
+    "bus.",
+    "res.users",
+    "res.groups",
+    "res.company",
+    "res.config",
+    "res.device",
+    "mail.",
+    "discuss.",
+    "marketing.",
+    "mailing.mailing",
+    "mailing.trace",
+    "sms.",
+    "iap.",
+    "auth_",
+    "privacy.",
+)
+RESPONSIBLE_GROUP = "marketing_automation_community.group_marketing_automation_user"
+# the workflow and enrolment settings: whoever changes them becomes responsible
+ENGINE_FIELDS = {
+    "model_id",
+    "domain",
+    "include_archived",
+    "unique_field_id",
+    "marketing_activity_ids",
+    "company_id",
+}
 
 
 class MarketingCampaign(models.Model):
@@ -32,6 +64,20 @@ class MarketingCampaign(models.Model):
     def _default_model_id(self):
         return self.env["ir.model"]._get("res.partner")
 
+    def _default_user_id(self):
+        user = self.env.user
+        return user if not user._is_superuser() and self._is_responsible_user(user) else False
+
+    def _get_user_id_domain(self):
+        return [
+            ("groups_id", "in", self.env.ref(RESPONSIBLE_GROUP, raise_if_not_found=False).ids),
+            ("share", "=", False),
+            ("id", "!=", SUPERUSER_ID),
+        ]
+
+    def _get_model_id_domain(self):
+        return [("id", "in", self._get_allowed_target_models().ids)]
+
     name = fields.Char(required=True, tracking=True)
     active = fields.Boolean(default=True)
     state = fields.Selection(
@@ -45,9 +91,14 @@ class MarketingCampaign(models.Model):
     user_id = fields.Many2one(
         "res.users",
         string="Responsible",
-        default=lambda self: self.env.user,
+        required=True,
+        default=_default_user_id,
+        domain=_get_user_id_domain,
+        check_company=True,
         tracking=True,
-        help="Participants are enrolled and activities run with the access rights of this user.",
+        help="Participants are enrolled and activities run with the access rights of this "
+        "user. Whoever changes the workflow or the filter, starts, updates or tests the "
+        "campaign becomes its responsible.",
     )
     company_id = fields.Many2one(
         "res.company",
@@ -62,7 +113,7 @@ class MarketingCampaign(models.Model):
         required=True,
         ondelete="cascade",
         default=_default_model_id,
-        domain="[('transient', '=', False), ('model', 'not like', 'ir.%')]",
+        domain=_get_model_id_domain,
         tracking=True,
         help="The model whose records become participants of the campaign.",
     )
@@ -98,6 +149,13 @@ class MarketingCampaign(models.Model):
     marketing_activity_ids = fields.One2many("marketing.activity", "campaign_id", string="Workflow")
     participant_ids = fields.One2many("marketing.participant", "campaign_id", string="Participants")
     last_sync_date = fields.Datetime("Last Synchronization", copy=False, readonly=True)
+    sync_error = fields.Text(
+        "Scheduler Error",
+        copy=False,
+        readonly=True,
+        help="Why the scheduler could not enrol participants or run the activities of the "
+        "campaign at its last run.",
+    )
     require_sync = fields.Boolean(
         "Workflow modified",
         copy=False,
@@ -143,16 +201,70 @@ class MarketingCampaign(models.Model):
         for campaign in self:
             campaign._parse_domain(campaign.domain)
 
+    @api.constrains("model_id")
+    def _check_model_id(self):
+        allowed = self._get_allowed_target_models()
+        for campaign in self.filtered(lambda c: c.model_id not in allowed):
+            raise ValidationError(
+                _(
+                    "Campaign %(campaign)s cannot target %(model)s: a campaign targets "
+                    "business records you can read (contacts, leads, mailing contacts...), "
+                    "never Odoo's technical or security models.",
+                    campaign=campaign.name,
+                    model=campaign.model_id.name,
+                )
+            )
+
     @api.constrains("unique_field_id", "model_id")
     def _check_unique_field(self):
-        for campaign in self:
-            if campaign.unique_field_id and campaign.unique_field_id.model_id != campaign.model_id:
+        for campaign in self.filtered("unique_field_id"):
+            field = campaign.unique_field_id
+            if field.model_id != campaign.model_id:
                 raise ValidationError(
                     _(
                         "The unicity field %(field)s must be a field of the target model "
                         "%(model)s.",
-                        field=campaign.unique_field_id.field_description,
+                        field=field.field_description,
                         model=campaign.model_id.name,
+                    )
+                )
+            model_field = self.env[campaign.model_name]._fields.get(field.name)
+            if not (
+                model_field
+                and model_field.store
+                and model_field.column_type
+                and field.ttype in ("char", "integer", "many2one", "selection")
+                and model_field.is_accessible(self.env)
+            ):
+                raise ValidationError(
+                    _(
+                        "Participants cannot be unique per %(field)s: choose a stored text, "
+                        "number, selection or relation field that you can read.",
+                        field=field.field_description,
+                    )
+                )
+
+    @api.constrains("user_id", "company_id")
+    def _check_user_id(self):
+        for campaign in self:
+            user = campaign.user_id
+            if user._is_superuser() or not self._is_responsible_user(user):
+                raise ValidationError(
+                    _(
+                        "The responsible of campaign %(campaign)s must be an active Marketing "
+                        "Automation user: the campaign enrols participants and runs its "
+                        "activities with his access rights.",
+                        campaign=campaign.name,
+                    )
+                )
+            if campaign.company_id not in user.company_ids:
+                raise ValidationError(
+                    _(
+                        "%(user)s cannot be responsible of campaign %(campaign)s: he does "
+                        "not belong to its company %(company)s.",
+                        user=user.name,
+                        campaign=campaign.name,
+                        company=campaign.company_id.name,
                     )
                 )
 
@@ -162,7 +274,15 @@ class MarketingCampaign(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if any(not vals.get("user_id", self._default_user_id()) for vals in vals_list):
+            raise ValidationError(
+                _(
+                    "Choose the responsible of the campaign: an active Marketing Automation "
+                    "user, whose rights the campaign uses."
+                )
+            )
         self._check_responsible_assignment(vals_list)
+        self._check_company_assignment(vals_list)
         utm_vals = [
             {"name": vals["name"], "is_auto_campaign": True}
             for vals in vals_list
@@ -175,7 +295,10 @@ class MarketingCampaign(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        self._check_responsible_assignment([vals])
+        if "user_id" in vals and any(c.user_id.id != vals["user_id"] for c in self):
+            self._check_responsible_assignment([vals])
+        if "company_id" in vals:
+            self._check_company_change(vals["company_id"])
         if "model_id" in vals:
             changed = self.filtered(
                 lambda campaign: (
@@ -191,25 +314,84 @@ class MarketingCampaign(models.Model):
                         campaign=changed[0].name,
                     )
                 )
+        if ENGINE_FIELDS.intersection(vals) and "user_id" not in vals:
+            self._take_responsibility()
         return super().write(vals)
 
     @api.model
     def _check_responsible_assignment(self, vals_list):
         """Participants are enrolled and server actions run with the rights of
-        the responsible: only managers may make someone else responsible."""
-        if self.env.su or self.env.user.has_group(
-            "marketing_automation_community.group_marketing_automation_manager"
-        ):
+        the responsible: a user only makes himself responsible, and only
+        Settings administrators choose someone else (a manager must not borrow
+        the rights of the administrator)."""
+        if self.env.su or self.env.user.has_group("base.group_system"):
             return
         assigned = {vals["user_id"] for vals in vals_list if vals.get("user_id")}
         if assigned - {self.env.uid}:
             raise AccessError(
                 _(
-                    "Only Marketing Automation administrators can make another user "
-                    "responsible of a campaign: its participants are enrolled and its "
-                    "actions run with the rights of its responsible."
+                    "Only Settings administrators can make another user responsible of a "
+                    "campaign: its participants are enrolled and its actions run with the "
+                    "rights of its responsible. Make yourself responsible instead."
                 )
             )
+
+    @api.model
+    def _check_company_assignment(self, vals_list):
+        """A user only puts campaigns in the companies he belongs to."""
+        if self.env.su:
+            return
+        companies = {vals["company_id"] for vals in vals_list if vals.get("company_id")}
+        if companies - set(self.env.user.company_ids.ids):
+            raise AccessError(_("You can only create campaigns in your own companies."))
+
+    def _check_company_change(self, company_id):
+        """A campaign changes company only before it has participants, and only
+        to a company of the user: its participants and traces follow it."""
+        changed = self.filtered(lambda c: c.company_id.id != company_id)
+        if not changed:
+            return
+        self._check_company_assignment([{"company_id": company_id}])
+        # sudo: only whether participants exist, including those of other companies' users
+        with_participants = (
+            self.env["marketing.participant"]
+            .sudo()
+            .search_count([("campaign_id", "in", changed.ids)], limit=1)
+        )
+        if with_participants:
+            raise UserError(
+                _(
+                    "The company of a campaign cannot change once it has participants: "
+                    "they were enrolled with the rules of its company."
+                )
+            )
+
+    @api.model
+    def _is_responsible_user(self, user):
+        return bool(user and user.active and not user.share and user.has_group(RESPONSIBLE_GROUP))
+
+    def _take_responsibility(self):
+        """Whoever changes the workflow or the filter of a campaign, starts,
+        updates or tests it, becomes its responsible: the campaign then runs with
+        the rights of the user who chose what it does (the chatter shows the
+        change). Only the superuser (installation, data files) keeps the
+        responsible as it is."""
+        if self.env.su:
+            return
+        others = self.filtered(lambda c: c.user_id != self.env.user)
+        if others:
+            others.write({"user_id": self.env.uid})
+
+    def copy_data(self, default=None):
+        vals_list = super().copy_data(default=default)
+        if not self.env.su:
+            # the copy runs with the rights of the user who made it
+            for vals in vals_list:
+                vals.pop("user_id", None)
+        return [
+            dict(vals, name=self.env._("%(name)s (copy)", name=campaign.name))
+            for campaign, vals in zip(self, vals_list, strict=True)
+        ]
 
     def copy(self, default=None):
         """Duplicate the workflow tree with the campaign."""
@@ -220,12 +402,22 @@ class MarketingCampaign(models.Model):
             )
         return new_campaigns
 
-    def copy_data(self, default=None):
-        vals_list = super().copy_data(default=default)
-        return [
-            dict(vals, name=_("%(name)s (copy)", name=campaign.name))
-            for campaign, vals in zip(self, vals_list, strict=True)
-        ]
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_other_responsible(self):
+        """Marketing users delete the campaigns they are responsible for;
+        managers any (the participants and traces go with them)."""
+        if self.env.su or self.env.user.has_group(
+            "marketing_automation_community.group_marketing_automation_manager"
+        ):
+            return
+        if others := self.filtered(lambda c: c.user_id != self.env.user):
+            raise AccessError(
+                _(
+                    "Only its responsible or a Marketing Automation administrator can delete "
+                    "campaign %(campaign)s.",
+                    campaign=others[0].name,
+                )
+            )
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -237,6 +429,7 @@ class MarketingCampaign(models.Model):
         updates its participants first."""
         if any(not campaign.marketing_activity_ids for campaign in self):
             raise UserError(_("You must add at least one activity before starting a campaign."))
+        self._take_responsibility()
         self.write({"state": "running"})
         if self.env.context.get("marketing_automation_update_participants"):
             self.filtered("require_sync").action_update_participants()
@@ -257,7 +450,9 @@ class MarketingCampaign(models.Model):
         participants that receive new traces run again. Existing traces are left
         untouched.
         """
-        Trace = self.env["marketing.trace"]
+        self._take_responsibility()
+        # sudo: the engine creates the traces, users never do (see marketing.trace)
+        Trace = self.env["marketing.trace"].sudo()
         now = fields.Datetime.now()
         for campaign in self:
             participants = campaign.participant_ids.filtered(
@@ -332,13 +527,17 @@ class MarketingCampaign(models.Model):
     # TOOLS
     # ------------------------------------------------------------
 
-    def _get_domain_eval_context(self):
-        return dict(
-            self.env["ir.rule"]._eval_context(),
-            uid=self.env.uid,
-            datetime=safe_datetime,
-            relativedelta=relativedelta,
-            context_today=lambda: fields.Date.context_today(self),
+    def _get_filter_evaluator(self):
+        """Filters are evaluated with plain values only (see
+        ``tools.filter_eval``): the responsible's id, time zone and date, and
+        the campaign's company."""
+        user = self.user_id or self.env.user
+        company = self.company_id or self.env.company
+        return FilterEvaluator(
+            names={"uid": user.id, "company_id": company.id, "company_ids": company.ids},
+            today=fields.Date.context_today(self.with_user(user)),
+            tz=user.tz,
+            translate=self.env._,
         )
 
     def _parse_domain(self, domain, model_name=None):
@@ -346,32 +545,110 @@ class MarketingCampaign(models.Model):
         model; raise a ValidationError when it cannot be used."""
         self.ensure_one()
         model_name = model_name or self.model_name
+        model_label = self.model_id.name or model_name
         try:
-            parsed = safe_eval(domain or "[]", self._get_domain_eval_context())
-            parsed = expression.normalize_domain(parsed)
+            parsed = expression.normalize_domain(self._get_filter_evaluator().evaluate(domain))
             self.env[model_name]._search(parsed)
-        except Exception as error:  # noqa: BLE001 - any parse or field error is a bad filter
+        except FilterError as error:
             raise ValidationError(
                 _(
-                    "The filter %(domain)s is not valid for %(model)s: %(error)s",
-                    domain=domain,
-                    model=self.model_id.name or model_name,
+                    "The filter %(domain)s cannot be used for %(model)s: %(error)s",
+                    domain=self._shorten(domain),
+                    model=model_label,
                     error=error,
                 )
-            ) from error
+            ) from None
+        except Exception as error:  # noqa: BLE001 - any field or value error is a bad filter
+            _logger.info("Invalid filter %r on %s: %s", domain, model_name, error)
+            raise ValidationError(
+                _(
+                    "The filter %(domain)s is not valid for %(model)s: check its fields and "
+                    "values (%(error)s).",
+                    domain=self._shorten(domain),
+                    model=model_label,
+                    error=error
+                    if isinstance(error, UserError | ValueError)
+                    else type(error).__name__,
+                )
+            ) from None
         return parsed
 
+    @staticmethod
+    def _shorten(text, size=200):
+        text = text or ""
+        return text if len(text) <= size else f"{text[: size - 3]}..."
+
+    @api.model
+    def _get_allowed_target_models(self):
+        """The models a campaign of the current user may target: stored business
+        models that he can read, with a chatter (mailing contacts, contacts,
+        leads, registrations...), never technical or security ones."""
+        models_ = self.env["ir.model"].search(
+            [("is_mail_thread", "=", True), ("transient", "=", False)]
+        )
+        return models_.filtered(
+            lambda m: (
+                m.model in self.env
+                and not m.model.startswith(DENIED_TARGET_PREFIXES)
+                and not self.env[m.model]._abstract
+                and self.env[m.model]._auto
+                and self.env[m.model].has_access("read")
+            )
+        )
+
     def _get_target_records(self):
-        """The target model with the campaign user's rights (record rules), in
-        the campaign's company only (not the companies active for the caller)."""
+        """The target model with the rights of the user who runs the campaign
+        (record rules), in the campaign's company only (not the companies active
+        for the caller)."""
         self.ensure_one()
         return (
             self.env[self.model_name]
-            .with_user(self.user_id or self.env.user)
+            .with_user(self._get_acting_user())
             .with_context(
                 allowed_company_ids=self.company_id.ids, active_test=not self.include_archived
             )
         )
+
+    def _get_engine_user(self):
+        """The responsible, whose rights enrol the participants and run the
+        activities under the scheduler; never the superuser."""
+        self.ensure_one()
+        user = self.user_id
+        if user._is_superuser() or not self._is_responsible_user(user):
+            raise UserError(
+                _(
+                    "Campaign %(campaign)s has no valid responsible: choose an active "
+                    "Marketing Automation user, whose rights the campaign uses.",
+                    campaign=self.name,
+                )
+            )
+        return user
+
+    def _get_acting_user(self):
+        """Who runs the campaign now: the current user when he clicked (Run on
+        a trace of a test), the responsible when the caller is the superuser
+        (the scheduler, data files, code in sudo)."""
+        self.ensure_one()
+        if self.env.su or self.env.user._is_superuser():
+            return self._get_engine_user()
+        return self.env.user
+
+    def _with_engine_user(self, user=None):
+        """This campaign run by ``user`` (by default its responsible) in its
+        company: the environment in which the engine enrols and executes."""
+        self.ensure_one()
+        user = user or self._get_engine_user()
+        if self.company_id not in user.company_ids:
+            raise UserError(
+                _(
+                    "%(user)s cannot run campaign %(campaign)s: he does not belong to its "
+                    "company %(company)s.",
+                    user=user.name,
+                    campaign=self.name,
+                    company=self.company_id.name,
+                )
+            )
+        return self.with_user(user).with_context(allowed_company_ids=self.company_id.ids)
 
     def _get_applied_domain(self):
         self.ensure_one()
@@ -398,14 +675,17 @@ class MarketingCampaign(models.Model):
     # ------------------------------------------------------------
 
     def sync_participants(self):
-        """Enrol new matching records and unlink participants whose record is gone.
+        """Enrol new matching records and unlink participants whose record is gone,
+        with the rights of each campaign's responsible.
 
         Set-based: one INSERT ... SELECT per campaign creates the participants
-        (deduplicated on the unicity field, honouring the user's record rules and
-        *Include archived*), one more creates their root traces.
+        (deduplicated on the unicity field, honouring the responsible's record
+        rules and *Include archived*), one more creates their root traces.
         """
+        self.check_access("write")
         now = fields.Datetime.now()
         for campaign in self.filtered(lambda c: c.marketing_activity_ids):
+            campaign = campaign._with_engine_user()
             campaign._unlink_gone_participants()
             campaign._enrol_new_participants(now)
             campaign.last_sync_date = now
@@ -442,9 +722,11 @@ class MarketingCampaign(models.Model):
             return []
         field = records._fields.get(self.unique_field_id.name or "id")
         if self.unique_field_id and field.store and field.column_type:
+            # the ORM's SQL of the field: a translated field reads its value in the
+            # responsible's language
             value_sql = SQL(
                 "NULLIF(lower(btrim(%s::text, E' \\t\\n\\r')), '')",
-                SQL.identifier(query.table, field.name),
+                records._field_to_sql(query.table, field.name, query),
             )
         else:
             value_sql = SQL("NULL::text")
@@ -501,30 +783,93 @@ class MarketingCampaign(models.Model):
         return participant_ids
 
     def execute_activities(self):
-        """Run every due trace of the campaigns, batch after batch."""
-        return self.env["marketing.trace"]._execute_due_traces(campaigns=self)
+        """Run every due trace of the campaigns, batch after batch, with the
+        rights of their responsibles."""
+        self.check_access("write")
+        for campaign in self:
+            campaign._with_engine_user()
+        Trace = self.env["marketing.trace"]
+        Trace._expire_waiting_traces(self)
+        return Trace._execute_due_traces(self)
 
     @api.model
     def _cron_process_campaigns(self):
-        """Scheduler: enrol then execute, for running campaigns only. One call
-        runs a bounded number of batches; the cron runner calls again while due
-        traces remain (see ``ir.cron._notify_progress``)."""
+        """Scheduler: enrol then execute, for running campaigns only, each with
+        the rights of its responsible. A campaign that fails (its filter, its
+        responsible, its data) shows why on its form and never stops the
+        others. One call runs a bounded number of batches; the cron runner calls
+        again while due traces remain (see ``ir.cron._notify_progress``), and
+        enrolment runs once per cron trigger, not on those repeated calls."""
         campaigns = self.search([("state", "=", "running")])
         auto_commit = not getattr(threading.current_thread(), "testing", False)
+        errors = {}
         for campaign in campaigns:
             try:
-                campaign.sync_participants()
-            except Exception:
-                if not auto_commit:
-                    raise
-                self.env.cr.rollback()
-                _logger.exception("Marketing campaign %s: enrolment failed", campaign.id)
-                continue
+                with self.env.cr.savepoint():
+                    campaign._with_engine_user()
+                    if not self._is_cron_continuation():
+                        campaign.sync_participants()
+                    self.env["marketing.trace"]._expire_waiting_traces(campaign)
+            except Exception as error:  # noqa: BLE001 - shown on the campaign, the others go on
+                self.env.invalidate_all()
+                errors[campaign] = self._get_scheduler_error_message(error)
             if auto_commit:
+                # enrolment is set-based and idempotent: keep each campaign's work
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+        runnable = campaigns.filtered(lambda c: c not in errors)
         self.env["marketing.trace"]._execute_due_traces(
-            campaigns=campaigns,
+            campaigns=runnable,
             auto_commit=auto_commit,
             max_batches=self.env["marketing.trace"]._get_scheduler_setting("cron_max_batches", 10),
         )
-        self.env["marketing.trace"]._schedule_next_cron(campaigns)
+        for campaign in campaigns:
+            campaign._set_scheduler_error(errors.get(campaign, False))
+        try:
+            with self.env.cr.savepoint():
+                self.env["marketing.trace"]._schedule_next_cron(runnable)
+        except Exception:  # noqa: BLE001 - the cron still runs at its interval
+            self.env.invalidate_all()
+            _logger.exception("Marketing Automation: the next scheduler run could not be planned")
+
+    @api.model
+    def _is_cron_continuation(self):
+        """Whether this call is one of the repeated calls of a cron job that
+        reported remaining work (at most ``MAX_BATCH_PER_CRON_JOB`` per job
+        run): the progress records of the job before this one say so."""
+        progress = (
+            self.env["ir.cron.progress"]
+            .browse(self.env.context.get("ir_cron_progress_id"))
+            .exists()
+        )
+        if not progress:
+            return False
+        previous = self.env["ir.cron.progress"].search(
+            [("cron_id", "=", progress.cron_id.id), ("id", "<", progress.id)],
+            order="id DESC",
+            limit=MAX_BATCH_PER_CRON_JOB,
+        )
+        streak = 0
+        for progress in previous:
+            if not (progress.done and progress.remaining):
+                break
+            streak += 1
+        return streak % MAX_BATCH_PER_CRON_JOB != 0
+
+    @api.model
+    def _get_scheduler_error_message(self, error):
+        if isinstance(error, UserError | ValidationError):
+            return error.args[0]
+        _logger.error("Marketing Automation: unexpected scheduler error", exc_info=error)
+        return _(
+            "The scheduler failed on this campaign (%(error)s). Check its filter, its "
+            "responsible and its activities; the server log has the details.",
+            error=type(error).__name__,
+        )
+
+    def _set_scheduler_error(self, message):
+        """Show (or clear) the scheduler's error on the campaign; log it once
+        per change, not on every run."""
+        for campaign in self.filtered(lambda c: (c.sync_error or False) != message):
+            if message:
+                _logger.warning("Marketing campaign %s: %s", campaign.id, message)
+            campaign.sync_error = message

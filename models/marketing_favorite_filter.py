@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class MarketingFavoriteFilter(models.Model):
@@ -18,7 +19,15 @@ class MarketingFavoriteFilter(models.Model):
     @api.constrains("domain", "model_id")
     def _check_domain(self):
         campaign = self.env["marketing.campaign"]
+        allowed = campaign._get_allowed_target_models()
         for favorite in self:
+            if favorite.model_id not in allowed:
+                raise ValidationError(
+                    _(
+                        "A favorite filter is for the targets of campaigns; %(model)s is not one.",
+                        model=favorite.model_id.name,
+                    )
+                )
             campaign.new({"model_id": favorite.model_id.id})._parse_domain(
                 favorite.domain, favorite.model_name
             )

@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL, create_index
 
 
@@ -23,7 +24,6 @@ class MarketingParticipant(models.Model):
         string="Record",
         selection="_selection_target_model",
         compute="_compute_resource_ref",
-        inverse="_inverse_resource_ref",
     )
     unique_value = fields.Char(
         "Unicity Value",
@@ -42,6 +42,9 @@ class MarketingParticipant(models.Model):
     )
     is_test = fields.Boolean("Test Record", default=False, index=True)
     trace_ids = fields.One2many("marketing.trace", "participant_id", string="Actions")
+
+    # what the engine decides: set when the participant is created, never rewritten by users
+    ENGINE_FIELDS = {"campaign_id", "company_id", "model_name", "res_id", "unique_value", "is_test"}
 
     def init(self):
         create_index(
@@ -66,7 +69,7 @@ class MarketingParticipant(models.Model):
 
     @api.model
     def _selection_target_model(self):
-        return [(model.model, model.name) for model in self.env["ir.model"].sudo().search([])]
+        return [(model.model, model.name) for model in self.env["ir.model"].search([])]
 
     @api.depends("model_name", "res_id")
     def _compute_resource_ref(self):
@@ -76,17 +79,44 @@ class MarketingParticipant(models.Model):
             else:
                 participant.resource_ref = False
 
-    def _inverse_resource_ref(self):
-        for participant in self:
-            participant.res_id = participant.resource_ref.id if participant.resource_ref else False
-
-    @api.depends("resource_ref")
+    @api.depends("model_name", "res_id")
+    @api.depends_context("uid")
     def _compute_display_name(self):
-        for participant in self:
-            record = participant.resource_ref
-            participant.display_name = (
-                record.display_name if record and record.exists() else _("Deleted record")
+        """The record's name as the reader may see it: a record he cannot read
+        is named as such, never read with more rights than his."""
+        readable = {}
+        for model_name, participants in self.grouped("model_name").items():
+            if model_name not in self.env:
+                continue
+            records = self.env[model_name].browse(participants.mapped("res_id")).exists()
+            readable[model_name] = {
+                record.id: record.display_name for record in records._filtered_access("read")
+            }
+            readable[model_name].update(
+                dict.fromkeys((records - records._filtered_access("read")).ids)
             )
+        for participant in self:
+            names = readable.get(participant.model_name, {})
+            if participant.res_id not in names:
+                participant.display_name = _("Deleted record")
+            elif names[participant.res_id] is None:
+                participant.display_name = _("Restricted record")
+            else:
+                participant.display_name = names[participant.res_id]
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    def write(self, vals):
+        if not self.env.su and self.ENGINE_FIELDS.intersection(vals):
+            raise AccessError(
+                _(
+                    "Participants are enrolled by their campaign: their campaign and record "
+                    "cannot be changed."
+                )
+            )
+        return super().write(vals)
 
     # ------------------------------------------------------------
     # ACTIONS

@@ -1,7 +1,7 @@
 import logging
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, create_index
 
 from .marketing_activity import NEGATIVE_TRIGGERS, POSITIVE_TRIGGERS
@@ -79,6 +79,17 @@ class MarketingTrace(models.Model):
         related="mailing_trace_ids.trace_status", string="Message Status"
     )
 
+    # what the engine decides: set when the trace is created, never rewritten by users
+    ENGINE_FIELDS = {
+        "participant_id",
+        "activity_id",
+        "parent_id",
+        "campaign_id",
+        "company_id",
+        "res_id",
+        "is_test",
+    }
+
     def init(self):
         create_index(
             self.env.cr,
@@ -87,6 +98,20 @@ class MarketingTrace(models.Model):
             ["activity_id", "schedule_date"],
             where="state = 'scheduled' AND schedule_date IS NOT NULL",
         )
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    def write(self, vals):
+        if not self.env.su and self.ENGINE_FIELDS.intersection(vals):
+            raise AccessError(
+                _(
+                    "Traces are created by the campaigns: their participant, activity and "
+                    "record cannot be changed."
+                )
+            )
+        return super().write(vals)
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -99,6 +124,7 @@ class MarketingTrace(models.Model):
         traces = self.filtered(lambda t: t.state == "scheduled")
         if not traces:
             raise UserError(_("Only scheduled traces can be run."))
+        traces.check_access("write")
         now = fields.Datetime.now()
         traces.filtered(lambda t: not t.schedule_date).schedule_date = now
         for activity, activity_traces in traces.grouped("activity_id").items():
@@ -159,7 +185,8 @@ class MarketingTrace(models.Model):
             for trace in self
             for child in trace.activity_id.child_ids
         ]
-        return self.create(vals_list)
+        # sudo: the engine creates traces, users never do (their ACL has no create)
+        return self.sudo().create(vals_list).with_env(self.env)
 
     # ------------------------------------------------------------
     # EVENTS
@@ -241,8 +268,9 @@ class MarketingTrace(models.Model):
         ``marketing_automation_community.<name>``, or ``default`` when it is
         missing or wrong (a typo in the settings never stops the scheduler)."""
         key = f"marketing_automation_community.{name}"
+        # sudo: system parameters are for administrators; this one is only a number
         value = self.env["ir.config_parameter"].sudo().get_param(key)
-        if value is None:
+        if not value:
             return default
         try:
             number = int(value)
@@ -309,7 +337,6 @@ class MarketingTrace(models.Model):
         same call. Return the number of traces handled."""
         batch_size = self._get_batch_size()
         done = batches = 0
-        self._expire_waiting_traces(campaigns)
         while max_batches is None or batches < max_batches:
             activity, traces = self._claim_next_batch(campaigns, batch_size)
             if not traces:

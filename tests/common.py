@@ -79,13 +79,14 @@ class MarketingAutomationCommon(MassSMSCommon):
 
     @classmethod
     def _create_campaign(cls, domain=None, **values):
-        """A campaign on the test contacts (filtered on their emails)."""
+        """A campaign on the test contacts, the marketing user responsible."""
         domain = domain or [("id", "in", cls.contacts.ids)]
         return cls.env["marketing.campaign"].create(
             {
                 "name": "Test Campaign",
                 "model_id": cls.partner_model.id,
                 "domain": repr(domain),
+                "user_id": cls.user_marketing_automation.id,
                 **values,
             }
         )

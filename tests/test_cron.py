@@ -350,6 +350,8 @@ class TestCronWorkers(TransactionCase):
                     "name": "Workers",
                     "model_id": env["ir.model"]._get_id("res.partner"),
                     "domain": repr([("id", "in", partners.ids)]),
+                    # committed data: the test users of this class are not visible here
+                    "user_id": env.ref("base.user_admin").id,
                 }
             )
             values = {"name": "Root", "campaign_id": campaign.id, "activity_type": activity_type}

@@ -75,8 +75,9 @@ class TestExecution(MarketingAutomationCommon):
                 self.assertMailMail(
                     contact,
                     "sent",
-                    author=self.env.user.partner_id,
+                    author=campaign.user_id.partner_id,  # sent by the responsible
                     fields_values={"mailing_id": self.mailing_email, "subject": "Welcome"},
+                    email_values={"email_from": self.mailing_email.email_from},
                 )
                 email = self._find_sent_mail_wemail(contact.email_formatted)
                 self.assertIn(f"Hello {contact.name}, Welcome", email["body"])

@@ -275,22 +275,25 @@ class TestSecurity(MarketingAutomationCommon):
         with self.assertRaises(AccessError):
             self.server_action.with_user(self.user_employee_no_ma).name  # noqa: B018
 
-    def test_responsible_assigned_by_managers_only(self):
+    def test_responsible_assigned_by_settings_administrators_only(self):
         Campaign = self.env["marketing.campaign"]
         values = {"name": "Responsible", "model_id": self.partner_model.id}
-        user = self.user_marketing_automation
+        user, manager = self.user_marketing_automation, self.user_marketing_manager
         mine = Campaign.with_user(user).create(values)
         self.assertEqual(mine.user_id, user)
-        with self.assertRaises(AccessError):
-            Campaign.with_user(user).create(dict(values, user_id=self.user_admin.id))
-        with self.assertRaises(AccessError):
-            mine.write({"user_id": self.user_admin.id})
-        mine.write({"user_id": user.id, "name": "Still mine"})
-        managed = Campaign.with_user(self.user_marketing_manager).create(
-            dict(values, user_id=user.id)
-        )
-        self.assertEqual(managed.user_id, user)
-        managed.with_user(self.user_marketing_manager).user_id = self.user_marketing_manager
+        for assigner in (user, manager):
+            with self.subTest(assigner=assigner.login):
+                # nobody borrows the rights of the administrator, not even a manager
+                with self.assertRaises(AccessError):
+                    Campaign.with_user(assigner).create(dict(values, user_id=self.user_admin.id))
+                with self.assertRaises(AccessError):
+                    mine.with_user(assigner).write({"user_id": self.user_admin.id})
+        self.assertEqual(mine.user_id, user)
+        # a user makes himself responsible; a Settings administrator chooses anyone
+        mine.with_user(manager).user_id = manager
+        self.assertEqual(mine.user_id, manager)
+        mine.with_user(self.user_admin).user_id = user
+        self.assertEqual(mine.user_id, user)
 
     def test_enrolment_honours_responsible_record_rules(self):
         Partner = self.env["res.partner"]

@@ -52,7 +52,11 @@ class TestUi(HttpCase):
         action = self.action
         contact = self.env["res.partner"].create({"name": "Tour Contact", "ref": False})
         campaign = self.env["marketing.campaign"].create(
-            {"name": "Tour Campaign", "model_id": partner_model.id}
+            {
+                "name": "Tour Campaign",
+                "model_id": partner_model.id,
+                "user_id": self.env.ref("base.user_admin").id,
+            }
         )
         self.env["marketing.activity"].create(
             {
@@ -73,3 +77,5 @@ class TestUi(HttpCase):
         self.assertEqual(participant.state, "completed")
         self.assertEqual(participant.trace_ids.state, "processed")
         self.assertEqual(contact.ref, "toured")
+        # testing the campaign made the tour user its responsible: the test ran with his rights
+        self.assertEqual(campaign.user_id.login, "tour_marketing_user")

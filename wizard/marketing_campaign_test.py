@@ -22,7 +22,7 @@ class MarketingCampaignTest(models.TransientModel):
 
     @api.model
     def _selection_target_model(self):
-        return [(model.model, model.name) for model in self.env["ir.model"].sudo().search([])]
+        return [(model.model, model.name) for model in self.env["ir.model"].search([])]
 
     @api.depends("model_name", "res_id")
     def _compute_resource_ref(self):
@@ -44,12 +44,31 @@ class MarketingCampaignTest(models.TransientModel):
             raise UserError(_("Choose the record to test the campaign with."))
         if not campaign.marketing_activity_ids:
             raise UserError(_("Add at least one activity before testing the campaign."))
-        if not self.env[campaign.model_name].browse(self.res_id).exists():
+        record = (
+            self.env[campaign.model_name]
+            .with_context(allowed_company_ids=campaign.company_id.ids)
+            .browse(self.res_id)
+        )
+        if not record.exists():
             raise UserError(_("The record to test the campaign with no longer exists."))
-        participant = self.env["marketing.participant"].create(
-            {"campaign_id": campaign.id, "res_id": self.res_id, "is_test": True}
+        if not record.has_access("read"):
+            raise UserError(
+                _(
+                    "You cannot test the campaign on this record: you cannot read it in the "
+                    "company of the campaign."
+                )
+            )
+        campaign.check_access("write")
+        campaign._take_responsibility()
+        # sudo: participants are created by the engine and this wizard only, never
+        # by users (their ACL has no create); the record was checked readable above
+        participant = (
+            self.env["marketing.participant"]
+            .sudo()
+            .create({"campaign_id": campaign.id, "res_id": self.res_id, "is_test": True})
         )
         participant._create_root_traces(fields.Datetime.now())
+        participant = participant.with_env(self.env)
         return {
             "type": "ir.actions.act_window",
             "name": _("Launch a Test"),
