@@ -196,6 +196,14 @@ class TestSecurityAttacks(MarketingAutomationCommon):
         campaign = self._create_campaign(name="Valid")
         with self.assertRaises(ValidationError):
             campaign.user_id = SUPERUSER_ID
+        # the responsibles a marketing user is offered: marketing users, never OdooBot
+        campaigns_of_user = Campaign.with_user(self.user_marketing_automation)
+        offered = self.env["res.users"].with_user(self.user_marketing_automation).search(
+            campaigns_of_user._fields["user_id"].get_domain_list(campaigns_of_user)
+        )
+        self.assertIn(self.user_marketing_automation, offered)
+        self.assertNotIn(employee, offered)
+        self.assertNotIn(SUPERUSER_ID, offered.ids)
         # over RPC too, an empty responsible is a clear error, not a database one
         with self.assertRaises(ValidationError):
             Campaign.with_user(self.user_marketing_automation).create(dict(values, user_id=False))
