@@ -6,3 +6,4 @@ from . import marketing_favorite_filter
 from . import mailing_mailing
 from . import mailing_trace
 from . import ir_actions_server
+from . import link_tracker_click

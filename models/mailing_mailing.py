@@ -69,6 +69,17 @@ class MailingMailing(models.Model):
         self._check_not_marketing_automation()
         return super().action_put_in_queue()
 
+    def action_send_mail(self, res_ids=None):
+        self._check_not_marketing_automation()
+        return super().action_send_mail(res_ids=res_ids)
+
+    def action_send_sms(self, res_ids=None):
+        """Campaigns send their SMS to the records of a batch (``res_ids``);
+        without them, a template would go to its whole model."""
+        if not res_ids:
+            self._check_not_marketing_automation()
+        return super().action_send_sms(res_ids=res_ids)
+
     def _check_not_marketing_automation(self):
         if any(self.mapped("use_in_marketing_automation")):
             raise UserError(

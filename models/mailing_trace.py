@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 
 class MailingTrace(models.Model):
@@ -23,11 +23,20 @@ class MailingTrace(models.Model):
                     vals["marketing_trace_id"] = marketing_trace_by_res_id.get(vals["res_id"])
         return super().create(vals_list)
 
+    def _get_marketing_failure_reason(self):
+        """Why this message was not sent or delivered, in words."""
+        self.ensure_one()
+        labels = dict(self._fields["failure_type"]._description_selection(self.env))
+        return labels.get(self.failure_type) or self.failure_reason or _("refused by the mailing")
+
     def write(self, vals):
         """Hand each event of a message sent by a campaign (open, reply, click,
         bounce; whatever recorded it) to its marketing trace. Handling an event
         twice changes nothing: only the first one schedules children."""
         res = super().write(vals)
+        if vals.get("trace_status") in ("error", "cancel"):
+            # sudo: the mail and SMS queues fail messages as whoever runs them
+            self.marketing_trace_id.sudo()._set_delivery_failed()
         events = []
         if vals.get("trace_status") in ("open", "reply", "bounce"):
             events.append(vals["trace_status"])

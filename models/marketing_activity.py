@@ -101,7 +101,10 @@ class MarketingActivity(models.Model):
     server_action_id = fields.Many2one(
         "ir.actions.server",
         ondelete="restrict",
-        domain="[('model_id', '=', model_id), ('usage', '=', 'ir_actions_server')]",
+        domain="[('model_id', '=', model_id), ('usage', '=', 'ir_actions_server'), "
+        "('binding_model_id', '=', False)]",
+        help="The action run on each participant's record. Actions of Odoo's Action menu "
+        "(such as Download (vCard)) are not offered.",
     )
     # trigger
     interval_number = fields.Integer("Send after", default=1, required=True)
@@ -135,6 +138,13 @@ class MarketingActivity(models.Model):
         help="Participants whose record does not match this filter when the activity runs "
         "are rejected, for this activity and all its children.",
     )
+    favorite_filter_id = fields.Many2one(
+        "marketing.favorite.filter",
+        string="Favorite Filter",
+        store=False,
+        domain="[('model_id', '=', model_id)]",
+        help="Load a saved filter into the filter of the activity.",
+    )
     applied_domain = fields.Char(
         "Applied Filter",
         compute="_compute_applied_domain",
@@ -153,6 +163,11 @@ class MarketingActivity(models.Model):
     trace_ids = fields.One2many("marketing.trace", "activity_id", string="Traces")
     processed = fields.Integer("Success", compute="_compute_statistics")
     rejected = fields.Integer(compute="_compute_statistics")
+    failed = fields.Integer(
+        compute="_compute_statistics",
+        help="Traces that failed: an error while running, or a message the mail or SMS queue "
+        "could not deliver.",
+    )
     total_sent = fields.Integer("Sent", compute="_compute_statistics")
     total_open = fields.Integer("Opened", compute="_compute_statistics")
     total_reply = fields.Integer("Replied", compute="_compute_statistics")
@@ -190,6 +205,12 @@ class MarketingActivity(models.Model):
     @api.depends("interval_number", "interval_type", "trigger_type")
     def _compute_trigger_label(self):
         interval_labels = dict(self._fields["interval_type"]._description_selection(self.env))
+        singular_labels = {
+            "hours": _("Hour"),
+            "days": _("Day"),
+            "weeks": _("Week"),
+            "months": _("Month"),
+        }
         event_labels = {
             "activity": _("after %(delay)s"),
             "mail_open": _("Opened after %(delay)s"),
@@ -204,7 +225,8 @@ class MarketingActivity(models.Model):
             "sms_bounce": _("Bounced after %(delay)s"),
         }
         for activity in self:
-            delay = f"{activity.interval_number} {interval_labels.get(activity.interval_type, '')}"
+            labels = singular_labels if activity.interval_number == 1 else interval_labels
+            delay = f"{activity.interval_number} {labels.get(activity.interval_type, '')}"
             label = event_labels.get(activity.trigger_type)
             activity.trigger_label = label % {"delay": delay} if label else delay
 
@@ -247,6 +269,7 @@ class MarketingActivity(models.Model):
             stats = mailing_stats[activity.id]
             activity.processed = trace_counts.get((activity.id, "processed"), 0)
             activity.rejected = trace_counts.get((activity.id, "rejected"), 0)
+            activity.failed = trace_counts.get((activity.id, "error"), 0)
             activity.total_sent = stats["sent"]
             activity.total_open = stats["open"]
             activity.total_reply = stats["reply"]
@@ -400,6 +423,23 @@ class MarketingActivity(models.Model):
                         )
                     )
 
+    @api.constrains("mass_mailing_id", "campaign_id")
+    def _check_unique_template_title(self):
+        """Two templates of a campaign never share a title: the statistics and
+        the reports name them by it."""
+        for campaign in self.campaign_id:
+            mailings = campaign.marketing_activity_ids.mass_mailing_id
+            for subject, same in mailings.grouped("subject").items():
+                if len(same) > 1:
+                    raise ValidationError(
+                        _(
+                            "Campaign %(campaign)s already has a template titled “%(title)s”: "
+                            "give each template of a campaign its own title.",
+                            campaign=campaign.name,
+                            title=subject,
+                        )
+                    )
+
     @api.constrains("server_action_id")
     def _check_server_action_groups(self):
         """A user only sets a server action that he may run himself."""
@@ -417,6 +457,12 @@ class MarketingActivity(models.Model):
                         activity=activity.name,
                     )
                 )
+
+    @api.onchange("favorite_filter_id")
+    def _onchange_favorite_filter_id(self):
+        if self.favorite_filter_id:
+            self.domain = self.favorite_filter_id.domain
+            self.favorite_filter_id = False
 
     @api.onchange("activity_type")
     def _onchange_activity_type(self):
@@ -655,16 +701,9 @@ class MarketingActivity(models.Model):
         mailing_traces = self.env["mailing.trace"].search(
             [("marketing_trace_id", "in", traces.ids)]
         )
-        failure_labels = dict(
-            self.env["mailing.trace"]._fields["failure_type"]._description_selection(self.env)
-        )
         refused = mailing_traces.filtered(lambda t: t.trace_status in ("cancel", "error"))
         for reason, reason_traces in refused.grouped(
-            lambda t: (
-                failure_labels.get(t.failure_type)
-                or t.failure_reason
-                or _("refused by the mailing")
-            )
+            lambda t: t._get_marketing_failure_reason()
         ).items():
             reason_traces.marketing_trace_id._set_state(
                 "rejected", _("Not sent: %(reason)s", reason=reason)

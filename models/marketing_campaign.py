@@ -1,10 +1,12 @@
+import ast
 import logging
 import threading
+from datetime import timedelta
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
-from odoo.tools import SQL
+from odoo.tools import SQL, is_html_empty
 
 from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 
@@ -34,6 +36,8 @@ DENIED_TARGET_PREFIXES = (
     "privacy.",
 )
 RESPONSIBLE_GROUP = "marketing_automation_community.group_marketing_automation_user"
+# the condition that Odoo's filter editor writes for its "Include archived" switch
+ARCHIVED_LEAF = ("active", "in", [True, False])
 # the workflow and enrolment settings: whoever changes them becomes responsible
 ENGINE_FIELDS = {
     "model_id",
@@ -87,6 +91,7 @@ class MarketingCampaign(models.Model):
         copy=False,
         tracking=True,
         index=True,
+        group_expand=True,
     )
     user_id = fields.Many2one(
         "res.users",
@@ -127,11 +132,24 @@ class MarketingCampaign(models.Model):
         help="Only records matching this filter are enrolled, and every activity re-checks it.",
     )
     include_archived = fields.Boolean(
-        "Include archived", help="Also target archived records of the target model."
+        "Include archived",
+        compute="_compute_include_archived",
+        inverse="_inverse_include_archived",
+        store=True,
+        readonly=False,
+        help="Also target archived records of the target model: the filter holds the "
+        "condition that Odoo's filter editor writes with its Include archived switch.",
+    )
+    favorite_filter_id = fields.Many2one(
+        "marketing.favorite.filter",
+        string="Favorite Filter",
+        store=False,
+        domain="[('model_id', '=', model_id)]",
+        help="Load a saved filter into the filter of the campaign.",
     )
     unique_field_id = fields.Many2one(
         "ir.model.fields",
-        string="Unicity based on",
+        string="Unique per",
         ondelete="set null",
         domain="[('model_id', '=', model_id), ('store', '=', True), "
         "('ttype', 'in', ('char', 'integer', 'many2one', 'selection'))]",
@@ -173,6 +191,14 @@ class MarketingCampaign(models.Model):
         "Participant Count", compute="_compute_participant_counts"
     )
     test_participant_count = fields.Integer("Test Count", compute="_compute_participant_counts")
+    error_trace_count = fields.Integer("Failed Traces", compute="_compute_error_trace_count")
+    processed_week_count = fields.Integer(
+        "Done in 7 Days",
+        compute="_compute_processed_week_count",
+        help="Activities run for participants in the last 7 days.",
+    )
+    mailing_count = fields.Integer("Templates", compute="_compute_mailing_count")
+    link_click_count = fields.Integer("Clicks", compute="_compute_link_click_count")
 
     @api.depends("participant_ids.state", "participant_ids.is_test")
     def _compute_participant_counts(self):
@@ -195,6 +221,117 @@ class MarketingCampaign(models.Model):
                 counts.get((campaign.id, state, True), 0)
                 for state in ("running", "completed", "unlinked")
             )
+
+    @api.depends("domain")
+    def _compute_include_archived(self):
+        for campaign in self:
+            try:
+                domain = campaign._get_filter_evaluator().evaluate(campaign.domain)
+            except FilterError:
+                domain = []
+            campaign.include_archived = any(
+                campaign._is_archived_leaf(leaf)
+                for leaf in domain
+                if isinstance(leaf, tuple | list)
+            )
+
+    def _inverse_include_archived(self):
+        """Set from the API, the switch writes or removes the condition of the
+        filter editor's switch, so both always agree."""
+        for campaign in self:
+            try:
+                domain = ast.literal_eval(campaign.domain or "[]")
+            except (ValueError, SyntaxError):
+                raise UserError(
+                    _(
+                        "The filter of campaign %(campaign)s is computed: switch “Include "
+                        "archived” in its filter editor.",
+                        campaign=campaign.name,
+                    )
+                ) from None
+            has_leaf = any(
+                campaign._is_archived_leaf(leaf)
+                for leaf in domain
+                if isinstance(leaf, tuple | list)
+            )
+            if campaign.include_archived and not has_leaf:
+                domain = expression.AND([[ARCHIVED_LEAF], domain]) if domain else [ARCHIVED_LEAF]
+            elif not campaign.include_archived and has_leaf:
+                domain = expression.normalize_domain(domain)
+                if all(item == "&" or not isinstance(item, str) for item in domain):
+                    # conditions all joined by AND: drop the switch's condition
+                    domain = [
+                        leaf
+                        for leaf in domain
+                        if not isinstance(leaf, str) and not campaign._is_archived_leaf(leaf)
+                    ]
+                else:
+                    domain = [
+                        expression.TRUE_LEAF
+                        if not isinstance(leaf, str) and campaign._is_archived_leaf(leaf)
+                        else leaf
+                        for leaf in domain
+                    ]
+            else:
+                continue
+            campaign.domain = repr(domain)
+
+    @staticmethod
+    def _is_archived_leaf(leaf):
+        return (
+            len(leaf) == 3
+            and leaf[0] == "active"
+            and leaf[1] == "in"
+            and isinstance(leaf[2], list | tuple)
+            and set(leaf[2]) == {True, False}
+        )
+
+    def _compute_error_trace_count(self):
+        counts = dict(
+            self.env["marketing.trace"]._read_group(
+                [("campaign_id", "in", self.ids), ("state", "=", "error"), ("is_test", "=", False)],
+                ["campaign_id"],
+                ["__count"],
+            )
+        )
+        for campaign in self:
+            campaign.error_trace_count = counts.get(campaign, 0)
+
+    def _compute_processed_week_count(self):
+        counts = dict(
+            self.env["marketing.trace"]._read_group(
+                [
+                    ("campaign_id", "in", self.ids),
+                    ("state", "=", "processed"),
+                    ("is_test", "=", False),
+                    ("schedule_date", ">=", fields.Datetime.now() - timedelta(days=7)),
+                ],
+                ["campaign_id"],
+                ["__count"],
+            )
+        )
+        for campaign in self:
+            campaign.processed_week_count = counts.get(campaign, 0)
+
+    @api.depends("marketing_activity_ids.mass_mailing_id")
+    def _compute_mailing_count(self):
+        for campaign in self:
+            campaign.mailing_count = len(campaign.marketing_activity_ids.mass_mailing_id)
+
+    def _compute_link_click_count(self):
+        counts = dict(
+            self.env["link.tracker.click"]._read_group(
+                [("marketing_campaign_id", "in", self.ids)], ["marketing_campaign_id"], ["__count"]
+            )
+        )
+        for campaign in self:
+            campaign.link_click_count = counts.get(campaign, 0)
+
+    @api.onchange("favorite_filter_id")
+    def _onchange_favorite_filter_id(self):
+        if self.favorite_filter_id:
+            self.domain = self.favorite_filter_id.domain
+            self.favorite_filter_id = False
 
     @api.constrains("domain", "model_id")
     def _check_domain(self):
@@ -429,12 +566,36 @@ class MarketingCampaign(models.Model):
         updates its participants first."""
         if any(not campaign.marketing_activity_ids for campaign in self):
             raise UserError(_("You must add at least one activity before starting a campaign."))
+        self._check_templates_ready()
         self._take_responsibility()
         self.write({"state": "running"})
         if self.env.context.get("marketing_automation_update_participants"):
             self.filtered("require_sync").action_update_participants()
         self._trigger_cron()
         return True
+
+    def _check_templates_ready(self):
+        """Every email to send has a body, every SMS a text."""
+        for activity in self.marketing_activity_ids:
+            mailing = activity.mass_mailing_id
+            if activity.activity_type == "email" and is_html_empty(mailing.body_html):
+                raise UserError(
+                    _(
+                        "The email of activity %(activity)s is empty: write its content "
+                        "before starting campaign %(campaign)s.",
+                        activity=activity.name,
+                        campaign=activity.campaign_id.name,
+                    )
+                )
+            if activity.activity_type == "sms" and not (mailing.body_plaintext or "").strip():
+                raise UserError(
+                    _(
+                        "The SMS of activity %(activity)s is empty: write its text before "
+                        "starting campaign %(campaign)s.",
+                        activity=activity.name,
+                        campaign=activity.campaign_id.name,
+                    )
+                )
 
     def action_stop_campaign(self):
         """Stop enrolment and execution; scheduled traces wait for the next start."""
@@ -516,6 +677,35 @@ class MarketingCampaign(models.Model):
         )
         action["domain"] = [("campaign_id", "=", self.id), ("is_test", "=", False)]
         action["context"] = {"default_campaign_id": self.id}
+        return action
+
+    def action_view_mailings(self):
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "marketing_automation_community.mailing_mailing_marketing_template_action"
+        )
+        action["domain"] = [("id", "in", self.marketing_activity_ids.mass_mailing_id.ids)]
+        return action
+
+    def action_view_link_clicks(self):
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "marketing_automation_community.link_tracker_click_action"
+        )
+        action["domain"] = [("marketing_campaign_id", "=", self.id)]
+        return action
+
+    def action_view_error_traces(self):
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "marketing_automation_community.marketing_trace_action"
+        )
+        action["domain"] = [
+            ("campaign_id", "=", self.id),
+            ("state", "=", "error"),
+            ("is_test", "=", False),
+        ]
+        action["context"] = {}
         return action
 
     def action_view_test_participants(self):

@@ -161,6 +161,28 @@ class MarketingTrace(models.Model):
         )
         self.write({"state": "error", "state_msg": message, "schedule_date": now})
 
+    def _set_delivery_failed(self):
+        """Odoo's mail or SMS queue failed the message of these processed traces
+        after they ran (no server, refused address...): the trace did not
+        succeed. It goes to error with the reason, and the children waiting
+        for an event of that message can no longer have it. A bounce is not a
+        failure: the message left, and bounce children run."""
+        traces = self.filtered(lambda t: t.state == "processed")
+        for reason, reason_traces in traces.grouped(
+            lambda t: t.mailing_trace_ids[:1]._get_marketing_failure_reason()
+        ).items():
+            reason_traces.write(
+                {"state": "error", "state_msg": _("Not delivered: %(reason)s", reason=reason)}
+            )
+        waiting = traces.child_ids.filtered(
+            lambda t: (
+                t.state == "scheduled"
+                and (t.trigger_type in POSITIVE_TRIGGERS or t.trigger_type in NEGATIVE_TRIGGERS)
+            )
+        )
+        waiting._set_state("canceled", _("Canceled: the parent message was not delivered."))
+        traces.participant_id._update_completion()
+
     def _split_by_res_id(self):
         """Yield batches in which each record appears once (a test participant
         may share its record with a real one)."""

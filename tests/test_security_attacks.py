@@ -198,8 +198,10 @@ class TestSecurityAttacks(MarketingAutomationCommon):
             campaign.user_id = SUPERUSER_ID
         # the responsibles a marketing user is offered: marketing users, never OdooBot
         campaigns_of_user = Campaign.with_user(self.user_marketing_automation)
-        offered = self.env["res.users"].with_user(self.user_marketing_automation).search(
-            campaigns_of_user._fields["user_id"].get_domain_list(campaigns_of_user)
+        offered = (
+            self.env["res.users"]
+            .with_user(self.user_marketing_automation)
+            .search(campaigns_of_user._fields["user_id"].get_domain_list(campaigns_of_user))
         )
         self.assertIn(self.user_marketing_automation, offered)
         self.assertNotIn(employee, offered)

@@ -1,0 +1,309 @@
+from datetime import timedelta
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, tagged, users
+from odoo.tools import mute_logger
+
+from odoo.addons.base.models.ir_mail_server import IrMailServer, MailDeliveryException
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+from .common import MarketingAutomationCommon
+
+
+@tagged("marketing_automation", "post_install", "-at_install")
+class TestCampaignReporting(MarketingAutomationCommon):
+    """What a marketing user reads is true: failed mails, smart buttons,
+    reports, templates kept in their campaign, filters both ways."""
+
+    def _failing_smtp(self):
+        return patch.object(
+            IrMailServer, "send_email", side_effect=MailDeliveryException("Connection failed")
+        )
+
+    # ------------------------------------------------------------
+    # 1. A mail that fails is not a success
+    # ------------------------------------------------------------
+
+    @mute_logger("odoo.addons.mail.models.mail_mail")
+    def test_mail_failed_in_queue_is_an_error(self):
+        campaign = self._create_campaign(name="Failing")
+        email = self._create_activity(campaign, "email")
+        opened = self._create_activity(campaign, "action", parent=email, trigger_type="mail_open")
+        not_opened = self._create_activity(
+            campaign, "action", parent=email, trigger_type="mail_not_open", interval_number=1
+        )
+        after = self._create_activity(campaign, "action", parent=email, interval_number=1)
+        with freeze_time(self.reference_now), self.mock_mail_gateway():
+            self._run_campaign(campaign)
+            self.assertTraceStates(email.trace_ids, "processed")
+            self.assertEqual(email.processed, 3)
+            with self._failing_smtp():
+                self._send_queued_mails()
+        self.assertTraceStates(email.trace_ids, "error", "Not delivered")
+        self.assertEqual((email.processed, email.failed), (0, 3))
+        self.assertEqual(email.total_sent, 0)
+        self.assertTraceStates(opened.trace_ids, "canceled", "not delivered")
+        self.assertTraceStates(not_opened.trace_ids, "canceled", "not delivered")
+        self.assertTraceStates(after.trace_ids, "scheduled")
+        self.assertEqual(campaign.error_trace_count, 3)
+        action = campaign.action_view_error_traces()
+        self.assertEqual(
+            set(self.env["marketing.trace"].search(action["domain"]).ids), set(email.trace_ids.ids)
+        )
+
+    def test_bounce_stays_processed(self):
+        campaign = self._create_campaign(name="Bouncing")
+        email = self._create_activity(campaign, "email")
+        bounced = self._create_activity(
+            campaign, "action", parent=email, trigger_type="mail_bounce"
+        )
+        with self.mock_mail_gateway():
+            self._run_campaign(campaign)
+            self._send_queued_mails()
+            self.gateway_mail_trace_bounce(self.mailing_email, self.contacts[0])
+        trace = self._traces(email, self.contacts[0])
+        self.assertEqual(trace.state, "processed")
+        self.assertEqual(
+            trace.child_ids.filtered(lambda t: t.activity_id == bounced).state, "scheduled"
+        )
+        self.assertEqual((email.processed, email.failed), (3, 0))
+
+    # ------------------------------------------------------------
+    # 3. Smart buttons
+    # ------------------------------------------------------------
+
+    def test_smart_buttons(self):
+        campaign = self._create_campaign(name="Buttons")
+        email = self._create_activity(campaign, "email")
+        self._create_activity(campaign, "sms", parent=email, interval_number=1)
+        self.assertEqual(campaign.mailing_count, 2)
+        action = campaign.action_view_mailings()
+        self.assertEqual(
+            self.env["mailing.mailing"].search(action["domain"]),
+            self.mailing_email + self.mailing_sms,
+        )
+        with self.mock_mail_gateway():
+            self._run_campaign(campaign)
+            self._send_queued_mails()
+        link = self.env["link.tracker"].search([("mass_mailing_id", "=", self.mailing_email.id)])
+        for contact in self.contacts[:2]:
+            self.env["link.tracker.click"].sudo().add_click(
+                link.code,
+                ip="100.200.30.40",
+                country_code="BE",
+                mailing_trace_id=self._mailing_trace(self._traces(email, contact)).id,
+            )
+        campaign.invalidate_recordset()
+        self.assertEqual(campaign.link_click_count, 2)
+        clicks = self.env["link.tracker.click"].search(campaign.action_view_link_clicks()["domain"])
+        self.assertEqual(len(clicks), 2)
+        self.assertEqual(clicks.marketing_activity_id, email)
+        # another campaign's clicks are not counted
+        other = self._create_campaign(name="Other")
+        self.assertEqual(other.link_click_count, 0)
+        self.assertEqual(
+            (campaign.running_participant_count, campaign.total_participant_count), (3, 3)
+        )
+        participants = self.env["marketing.participant"].search(
+            campaign.action_view_participants()["domain"]
+        )
+        self.assertEqual(participants, campaign.participant_ids)
+
+    def test_kanban_columns_and_week_figure(self):
+        campaign = self._create_campaign(name="Week")
+        self._create_activity(campaign, "action")
+        with freeze_time(self.reference_now):
+            self._run_campaign(campaign)
+            self.assertEqual(campaign.processed_week_count, 3)
+        with freeze_time(self.reference_now + timedelta(days=8)):
+            campaign.invalidate_recordset(["processed_week_count"])
+            self.assertEqual(campaign.processed_week_count, 0)
+        groups = self.env["marketing.campaign"].web_read_group(
+            [("id", "=", campaign.id)], ["state"], ["state"]
+        )["groups"]
+        self.assertEqual([group["state"] for group in groups], ["draft", "running", "stopped"])
+
+    # ------------------------------------------------------------
+    # 4. Campaign templates stay in their campaign
+    # ------------------------------------------------------------
+
+    def test_templates_hidden_and_never_sent_elsewhere(self):
+        regular = self.env["mailing.mailing"].create(
+            {"subject": "Newsletter", "mailing_type": "mail", "body_html": "<p>News</p>"}
+        )
+        for xmlid in (
+            "mass_mailing.mailing_mailing_action_mail",
+            "mass_mailing_sms.mailing_mailing_action_sms",
+        ):
+            with self.subTest(action=xmlid):
+                action = self.env["ir.actions.actions"]._for_xml_id(xmlid)
+                self.assertIn(
+                    "'search_default_filter_no_marketing_automation': 1", action["context"]
+                )
+        hidden = self.env["mailing.mailing"].search(
+            [
+                ("use_in_marketing_automation", "=", False),
+                ("id", "in", (regular + self.mailing_email).ids),
+            ]
+        )
+        self.assertEqual(hidden, regular)
+        mailing = self.mailing_email.with_user(self.user_marketing_automation)
+        for method in (
+            "action_launch",
+            "action_schedule",
+            "action_put_in_queue",
+            "action_send_mail",
+        ):
+            with self.subTest(method=method), self.assertRaises(UserError):
+                getattr(mailing, method)()
+        with self.assertRaises(UserError):
+            self.mailing_sms.with_user(self.user_marketing_automation).action_send_sms()
+        self.assertFalse(
+            self.env["mailing.trace"].search([("mass_mailing_id", "=", self.mailing_email.id)])
+        )
+        # the form hides sending and the recipients of a template
+        arch = self.env["mailing.mailing"].get_view(view_type="form")["arch"]
+        for name in ("action_launch", "action_schedule", "action_test", "action_put_in_queue"):
+            self.assertRegex(
+                arch, rf'name="{name}"[^>]*invisible="[^"]*use_in_marketing_automation'
+            )
+
+    def test_template_titles_unique_and_bodies_required(self):
+        campaign = self._create_campaign(name="Titles")
+        self._create_activity(campaign, "email")
+        twin = self._create_marketing_mailing("Welcome", "mail")
+        with self.assertRaises(ValidationError):
+            self._create_activity(campaign, "email", mass_mailing_id=twin.id)
+        # the same template twice is the same title: allowed
+        self._create_activity(campaign, "email", name="Again")
+        empty = self._create_marketing_mailing("Empty", "mail")
+        empty.body_html = "<p><br></p>"
+        self._create_activity(campaign, "email", name="Empty one", mass_mailing_id=empty.id)
+        with self.assertRaises(UserError) as caught:
+            campaign.action_start_campaign()
+        self.assertIn("Empty one", str(caught.exception))
+        self.assertEqual(campaign.state, "draft")
+
+    # ------------------------------------------------------------
+    # 5. Filters that work both ways
+    # ------------------------------------------------------------
+
+    def test_include_archived_is_the_filter_switch(self):
+        archived = self.env["res.partner"].create(
+            {"name": "Contact archived", "email": "archived@example.com", "active": False}
+        )
+        domain = [("name", "=like", "Contact %")]
+        campaign = self._create_campaign(name="Archived", domain=domain)
+        Partner = self.env["res.partner"]
+        self.assertFalse(campaign.include_archived)
+        self.assertNotIn(archived, Partner.search(campaign._get_applied_domain()))
+        # the switch of Odoo's filter editor writes this condition
+        campaign.domain = "[('active', 'in', [True, False]), ('name', '=like', 'Contact %')]"
+        self.assertTrue(campaign.include_archived)
+        # the count next to the filter counts the archived record
+        self.assertEqual(
+            Partner.search_count(campaign._get_applied_domain()), len(self.contacts) + 1
+        )
+        campaign.include_archived = False
+        self.assertEqual(campaign._get_applied_domain(), domain)
+        campaign.include_archived = True
+        self.assertIn(("active", "in", [True, False]), campaign._get_applied_domain())
+        self._create_activity(campaign, "action")
+        self._start(campaign)
+        self.assertIn(archived.id, campaign.participant_ids.mapped("res_id"))
+
+    @users("user_marketing_automation")
+    def test_favorite_filter_applied(self):
+        favorite = self.env["marketing.favorite.filter"].create(
+            {
+                "name": "Belgians",
+                "model_id": self.partner_model.id,
+                "domain": "[('country_id.code', '=', 'BE')]",
+            }
+        )
+        campaign = self._create_campaign(name="Favorite").with_env(self.env)
+        with Form(campaign) as form:
+            form.favorite_filter_id = favorite
+            self.assertEqual(form.domain, favorite.domain)
+            self.assertFalse(form.favorite_filter_id)
+        self.assertEqual(campaign.domain, favorite.domain)
+        activity = self._create_activity(campaign, "action").with_env(self.env)
+        with Form(activity) as form:
+            form.favorite_filter_id = favorite
+        self.assertEqual(activity.domain, favorite.domain)
+
+    # ------------------------------------------------------------
+    # 7. Plain words
+    # ------------------------------------------------------------
+
+    def test_trigger_labels_singular(self):
+        campaign = self._create_campaign(name="Words")
+        email = self._create_activity(campaign, "email", interval_number=1)
+        child = self._create_activity(
+            campaign,
+            "action",
+            parent=email,
+            trigger_type="mail_open",
+            interval_number=1,
+            interval_type="days",
+        )
+        self.assertEqual(email.trigger_label, "1 Hour")
+        self.assertEqual(child.trigger_label, "Opened after 1 Day")
+        child.interval_number = 2
+        self.assertEqual(child.trigger_label, "Opened after 2 Days")
+        self.assertEqual(campaign._fields["unique_field_id"].string, "Unique per")
+
+    # ------------------------------------------------------------
+    # 8. Server actions a user may pick
+    # ------------------------------------------------------------
+
+    def test_server_actions_per_group(self):
+        user = self.user_marketing_automation
+        manager = mail_new_test_user(
+            self.env,
+            login="reporting_manager",
+            groups="base.group_user,base.group_partner_manager,"
+            "marketing_automation_community.group_marketing_automation_manager",
+        )
+        vcard = self.env.ref(
+            "base.action_partner_vcard_export", raise_if_not_found=False
+        ) or self.env["ir.actions.server"].create(
+            {
+                "name": "Bound action",
+                "model_id": self.partner_model.id,
+                "state": "code",
+                "code": "pass",
+                "binding_model_id": self.partner_model.id,
+            }
+        )
+        cron_action = self.env.ref(
+            "marketing_automation_community.ir_cron_marketing_automation"
+        ).ir_actions_server_id
+        Action = self.env["ir.actions.server"]
+        offered = Action.with_user(user).search([])
+        self.assertIn(self.server_action, offered)
+        self.assertNotIn(vcard, offered)
+        self.assertNotIn(cron_action, offered)
+        domain = self.env["marketing.activity"]._fields["server_action_id"].domain
+        self.assertIn("binding_model_id", domain)
+        values = {
+            "name": "Tag",
+            "model_id": self.partner_model.id,
+            "state": "object_write",
+            "update_path": "ref",
+            "value": "x",
+        }
+        with self.assertRaises(AccessError):
+            Action.with_user(user).create(values)
+        created = Action.with_user(manager).create(values)
+        created.with_user(manager).name = "Tag them"
+        with self.assertRaises(AccessError):
+            Action.with_user(manager).create(dict(values, state="code", code="record.unlink()"))
+        with self.assertRaises(AccessError):
+            self.server_action.with_user(manager).code = "record.unlink()"
+        # Settings administrators keep every right
+        self.server_action.with_user(self.user_admin).name = "Renamed by admin"
+        self.assertEqual(self.server_action.name, "Renamed by admin")
