@@ -11,6 +11,7 @@ from odoo.tools import SQL, is_html_empty
 from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 
 from ..tools.filter_eval import FilterError, FilterEvaluator
+from ..tools.filter_words import describe_domain
 
 _logger = logging.getLogger(__name__)
 
@@ -762,6 +763,19 @@ class MarketingCampaign(models.Model):
                 )
             ) from None
         return parsed
+
+    @api.model
+    def _describe_domain(self, domain, model_name):
+        """The filter ``domain`` on ``model_name`` in words, or why it cannot be read."""
+        if not model_name or model_name not in self.env:
+            return False
+        try:
+            parsed = self.new({"model_id": self.env["ir.model"]._get_id(model_name)})._parse_domain(
+                domain, model_name
+            )
+        except ValidationError:
+            return _("Invalid filter")
+        return describe_domain(self.env[model_name], parsed, self.env._)
 
     @staticmethod
     def _shorten(text, size=200):

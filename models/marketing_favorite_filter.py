@@ -15,6 +15,16 @@ class MarketingFavoriteFilter(models.Model):
     model_name = fields.Char(related="model_id.model", string="Target Model", store=True)
     domain = fields.Char("Filter", required=True, default="[]")
     description = fields.Text()
+    domain_description = fields.Char("Filter in Words", compute="_compute_domain_description")
+
+    @api.depends("domain", "model_id")
+    @api.depends_context("lang")
+    def _compute_domain_description(self):
+        campaign = self.env["marketing.campaign"]
+        for favorite in self:
+            favorite.domain_description = campaign._describe_domain(
+                favorite.domain, favorite.model_name
+            )
 
     @api.constrains("domain", "model_id")
     def _check_domain(self):

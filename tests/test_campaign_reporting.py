@@ -234,6 +234,16 @@ class TestCampaignReporting(MarketingAutomationCommon):
         with Form(activity) as form:
             form.favorite_filter_id = favorite
         self.assertEqual(activity.domain, favorite.domain)
+        # the Favorite Filters list shows the filter in words
+        self.assertEqual(favorite.domain_description, "Country > Country Code = “BE”")
+        favorite.sudo().domain = (
+            "['|', ('email', '=', False), '&', ('is_company', '=', True), "
+            "('name', 'ilike', 'shop')]"
+        )
+        self.assertEqual(
+            favorite.domain_description,
+            "(Email is not set or Is a Company = yes and Name contains “shop”)",
+        )
 
     # ------------------------------------------------------------
     # 7. Plain words

@@ -1,1 +1,2 @@
 from . import filter_eval
+from . import filter_words
