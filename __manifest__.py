@@ -32,6 +32,14 @@ delay or on the parent's mail being opened, replied, clicked or bounced.
         "demo/marketing_campaign_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "marketing_automation_community/static/src/**/*",
+            ("remove", "marketing_automation_community/static/src/views/**/*"),
+        ],
+        # graph and pivot views load lazily: their extensions too
+        "web.assets_backend_lazy": [
+            "marketing_automation_community/static/src/views/**/*",
+        ],
         "web.assets_tests": [
             "marketing_automation_community/static/tests/tours/**/*",
         ],

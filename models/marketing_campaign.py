@@ -3,6 +3,8 @@ import logging
 import threading
 from datetime import timedelta
 
+from psycopg2.errors import LockNotAvailable, SerializationFailure
+
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
@@ -15,6 +17,8 @@ from ..tools.filter_words import describe_domain
 
 _logger = logging.getLogger(__name__)
 
+# concurrency conflicts with another worker: the campaign is simply run next time
+TRANSIENT_ERRORS = (SerializationFailure, LockNotAvailable)
 # Odoo's technical and security models, and the messages of Discuss, are never
 # targets: a campaign enrols what its filter finds and runs actions on it.
 DENIED_TARGET_PREFIXES = (
@@ -1007,6 +1011,7 @@ class MarketingCampaign(models.Model):
         campaigns = self.search([("state", "=", "running")])
         auto_commit = not getattr(threading.current_thread(), "testing", False)
         errors = {}
+        busy = self.browse()
         for campaign in campaigns:
             try:
                 with self.env.cr.savepoint():
@@ -1014,19 +1019,24 @@ class MarketingCampaign(models.Model):
                     if not self._is_cron_continuation():
                         campaign.sync_participants()
                     self.env["marketing.trace"]._expire_waiting_traces(campaign)
+            except TRANSIENT_ERRORS:
+                # another worker changed the same rows: it does the work, this run skips
+                self.env.invalidate_all()
+                _logger.info("Marketing campaign %s: busy in another worker, skipped", campaign.id)
+                busy |= campaign
             except Exception as error:  # noqa: BLE001 - shown on the campaign, the others go on
                 self.env.invalidate_all()
                 errors[campaign] = self._get_scheduler_error_message(error)
             if auto_commit:
                 # enrolment is set-based and idempotent: keep each campaign's work
                 self.env.cr.commit()  # pylint: disable=invalid-commit
-        runnable = campaigns.filtered(lambda c: c not in errors)
+        runnable = campaigns.filtered(lambda c: c not in errors) - busy
         self.env["marketing.trace"]._execute_due_traces(
             campaigns=runnable,
             auto_commit=auto_commit,
             max_batches=self.env["marketing.trace"]._get_scheduler_setting("cron_max_batches", 10),
         )
-        for campaign in campaigns:
+        for campaign in campaigns - busy:
             campaign._set_scheduler_error(errors.get(campaign, False))
         try:
             with self.env.cr.savepoint():

@@ -1,4 +1,7 @@
+from unittest.mock import patch
+
 from freezegun import freeze_time
+from psycopg2.errors import SerializationFailure
 
 from odoo import SUPERUSER_ID
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -424,6 +427,25 @@ class TestSecurityAttacks(MarketingAutomationCommon):
         self.assertTrue(bad.sync_error)
         self.assertEqual(newcomer.ref, f"{self.user_marketing_automation.id}/False")
         self.assertFalse(healthy.sync_error)
+
+    def test_scheduler_conflict_is_not_an_error(self):
+        """A conflict with another worker enrolling the same campaign is not the
+        campaign's fault: it is skipped quietly and runs at the next run."""
+        campaign = self._create_campaign(name="Busy")
+        self._create_activity(campaign, "action", server_action_id=self.probe_action.id)
+        campaign.action_start_campaign()
+        Campaign = type(campaign)
+        with patch.object(
+            Campaign,
+            "_enrol_new_participants",
+            autospec=True,
+            side_effect=SerializationFailure("could not serialize access"),
+        ):
+            self._run_cron()
+        self.assertFalse(campaign.sync_error)
+        self.assertFalse(campaign.participant_ids)
+        self._run_cron()
+        self.assertEqual(len(campaign.participant_ids), 3)
 
     # ------------------------------------------------------------
     # 5. A mailing moved under the campaign
