@@ -6,7 +6,7 @@ class MailingMailing(models.Model):
     _inherit = "mailing.mailing"
 
     use_in_marketing_automation = fields.Boolean(
-        "Specific mailing used in marketing campaign",
+        "Campaign Template",
         default=False,
         copy=False,
         help="Marketing templates are sent by their campaign only, never from Email Marketing.",

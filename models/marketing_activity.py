@@ -86,7 +86,7 @@ class MarketingActivity(models.Model):
     )
     mass_mailing_id = fields.Many2one(
         "mailing.mailing",
-        string="Marketing Template",
+        string="Template",
         ondelete="restrict",
         index="btree_not_null",
         domain="[('use_in_marketing_automation', '=', True), "
@@ -112,7 +112,7 @@ class MarketingActivity(models.Model):
         INTERVAL_TYPES, string="Delay Type", default="hours", required=True
     )
     interval_standardized = fields.Integer(
-        "Send after (in hours)",
+        "Delay in Hours",
         compute="_compute_interval_standardized",
         store=True,
         readonly=True,
@@ -123,7 +123,7 @@ class MarketingActivity(models.Model):
     trigger_label = fields.Char(compute="_compute_trigger_label")
     parent_id = fields.Many2one(
         "marketing.activity",
-        string="Activity",
+        string="Parent Activity",
         ondelete="cascade",
         index="btree_not_null",
         domain="[('campaign_id', '=', campaign_id), ('id', '!=', id)]",
@@ -152,7 +152,7 @@ class MarketingActivity(models.Model):
         help="The campaign filter and the filters of this activity and its ancestors.",
     )
     validity_duration = fields.Boolean(
-        "Expiry Duration",
+        "Expires",
         help="Cancel the activity for a participant when it could not run in time.",
     )
     validity_duration_number = fields.Integer("Cancel after", default=0)

@@ -180,7 +180,7 @@ class MarketingCampaign(models.Model):
         "campaign at its last run.",
     )
     require_sync = fields.Boolean(
-        "Workflow modified",
+        "Activities Changed",
         copy=False,
         readonly=True,
         help="The workflow changed while the campaign has participants: an update is pending.",
@@ -364,8 +364,8 @@ class MarketingCampaign(models.Model):
             if field.model_id != campaign.model_id:
                 raise ValidationError(
                     _(
-                        "The unicity field %(field)s must be a field of the target model "
-                        "%(model)s.",
+                        "Participants can only be unique per a field of the target "
+                        "%(model)s, not %(field)s.",
                         field=field.field_description,
                         model=campaign.model_id.name,
                     )

@@ -26,12 +26,12 @@ class MarketingParticipant(models.Model):
         compute="_compute_resource_ref",
     )
     unique_value = fields.Char(
-        "Unicity Value",
+        "Unique Value",
         readonly=True,
-        help="The value of the campaign's unicity field when the record entered.",
+        help="The value of the campaign's Unique per field when the record entered.",
     )
     start_date = fields.Datetime(
-        "Workflow Started On", default=fields.Datetime.now, required=True, readonly=True
+        "Joined On", default=fields.Datetime.now, required=True, readonly=True
     )
     state = fields.Selection(
         [("running", "Running"), ("completed", "Completed"), ("unlinked", "Removed")],
@@ -41,7 +41,7 @@ class MarketingParticipant(models.Model):
         help="Completed: nothing is left to run. Removed: the record was deleted.",
     )
     is_test = fields.Boolean("Test Record", default=False, index=True)
-    trace_ids = fields.One2many("marketing.trace", "participant_id", string="Actions")
+    trace_ids = fields.One2many("marketing.trace", "participant_id", string="Traces")
 
     # what the engine decides: set when the participant is created, never rewritten by users
     ENGINE_FIELDS = {"campaign_id", "company_id", "model_name", "res_id", "unique_value", "is_test"}

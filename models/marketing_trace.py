@@ -46,7 +46,7 @@ class MarketingTrace(models.Model):
     )
     company_id = fields.Many2one(related="participant_id.company_id", store=True, index=True)
     res_id = fields.Many2oneReference(
-        related="participant_id.res_id", store=True, string="Document ID", index=True
+        related="participant_id.res_id", store=True, string="Record ID", index=True
     )
     model_name = fields.Char(related="participant_id.model_name")
     resource_ref = fields.Reference(related="participant_id.resource_ref", string="Record")
@@ -73,7 +73,7 @@ class MarketingTrace(models.Model):
     )
     state_msg = fields.Char("Reason", help="Why the trace was rejected, canceled or failed.")
     mailing_trace_ids = fields.One2many(
-        "mailing.trace", "marketing_trace_id", string="Mass Mailing Statistics"
+        "mailing.trace", "marketing_trace_id", string="Messages Sent"
     )
     mailing_trace_status = fields.Selection(
         related="mailing_trace_ids.trace_status", string="Message Status"

@@ -85,3 +85,14 @@ class TestUiReporting(HttpCase, MassMailCase):
         self.start_tour("/odoo", "marketing_automation_reporting_tour", login="tour_reporting_user")
         self.assertEqual(self.campaign.domain, repr([("country_id.code", "=", "BE")]))
         self.assertEqual(self.campaign.user_id, self.user)
+
+    def test_activity_filter_counts_its_reach(self):
+        """An activity filter that matches every contact with an email counts
+        only the campaign's contacts."""
+        self.activity.domain = "[('email', '!=', False)]"
+        self.assertGreater(self.env["res.partner"].search_count([("email", "!=", False)]), 3)
+        self.start_tour(
+            f"/odoo/marketing.activity/{self.activity.id}",
+            "marketing_automation_activity_filter_tour",
+            login="tour_reporting_user",
+        )

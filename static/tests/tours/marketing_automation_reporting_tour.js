@@ -97,3 +97,25 @@ registry.category("web_tour.tours").add("marketing_automation_reporting_tour", {
         ...openReport("marketing_participant_report_menu", "Participants Analysis"),
     ],
 });
+
+registry.category("web_tour.tours").add("marketing_automation_activity_filter_tour", {
+    steps: () => [
+        {
+            content: "The activity's filter counts what the activity can reach",
+            trigger: '.o_field_widget[name="domain"] .o_domain_show_selection_button:contains("3 record")',
+        },
+        {
+            content: "Open those records",
+            trigger: '.o_field_widget[name="domain"] .o_domain_show_selection_button',
+            run: "click",
+        },
+        {
+            content: "They are the campaign's contacts",
+            trigger: '.modal .o_data_row:contains("Reported 2")',
+        },
+        {
+            content: "Three of them, no more",
+            trigger: ".modal tbody:has(.o_data_row:nth-child(3)):not(:has(.o_data_row:nth-child(4)))",
+        },
+    ],
+});
