@@ -213,7 +213,8 @@ class TestCampaignModel(MarketingAutomationCommon):
         grandchild = self._create_activity(self.campaign, "sms", parent=child)
         copy = self.campaign.copy()
         self.assertEqual(copy.name, "Test Campaign (copy)")
-        self.assertNotEqual(copy.utm_campaign_id, self.campaign.utm_campaign_id)
+        # a UTM campaign of its own, named after the copy
+        self.assertEqual(copy.utm_campaign_id.name, "Test Campaign (copy)")
         self.assertEqual(len(copy.marketing_activity_ids), 5)
         new_child = copy.marketing_activity_ids.filtered(lambda a: a.trigger_type == "mail_open")
         self.assertEqual(new_child.parent_id.campaign_id, copy)
