@@ -11,3 +11,4 @@ from . import test_ui
 from . import test_security_attacks
 from . import test_campaign_reporting
 from . import test_ui_reporting
+from . import test_i18n
