@@ -282,25 +282,28 @@ class MarketingActivity(models.Model):
     def _check_durations(self):
         type_labels = dict(self._fields["interval_type"]._description_selection(self.env))
         for activity in self:
-            for number, interval_type, label in (
-                (activity.interval_number, activity.interval_type, _("delay")),
-                (
-                    activity.validity_duration_number,
-                    activity.validity_duration_type,
-                    _("expiry duration"),
-                ),
-            ):
-                if not 0 <= number <= MAX_INTERVALS[interval_type]:
-                    raise ValidationError(
-                        _(
-                            "The %(what)s of activity %(activity)s must be between 0 and "
-                            "%(max)s %(unit)s (ten years).",
-                            what=label,
-                            activity=activity.name,
-                            max=MAX_INTERVALS[interval_type],
-                            unit=type_labels[interval_type].lower(),
-                        )
+            number, unit = activity.interval_number, activity.interval_type
+            if not 0 <= number <= MAX_INTERVALS[unit]:
+                raise ValidationError(
+                    _(
+                        "The delay of activity %(activity)s must be between 0 and %(max)s "
+                        "%(unit)s (ten years).",
+                        activity=activity.name,
+                        max=MAX_INTERVALS[unit],
+                        unit=type_labels[unit],
                     )
+                )
+            number, unit = activity.validity_duration_number, activity.validity_duration_type
+            if not 0 <= number <= MAX_INTERVALS[unit]:
+                raise ValidationError(
+                    _(
+                        "The expiry of activity %(activity)s must be between 0 and %(max)s "
+                        "%(unit)s (ten years).",
+                        activity=activity.name,
+                        max=MAX_INTERVALS[unit],
+                        unit=type_labels[unit],
+                    )
+                )
 
     @api.constrains("trigger_type", "parent_id", "campaign_id", "activity_type")
     def _check_trigger_parent(self):

@@ -12,7 +12,7 @@ MODULE = "marketing_automation_community"
 LANGUAGES = {"de": "de_DE", "fr": "fr_FR", "it": "it_IT", "vi": "vi_VN"}
 # what a translation must carry over unchanged
 PLACEHOLDER = re.compile(
-    r"%\([a-z_]+\)[sd]|%[sd]|\{\{.*?\}\}|\{[a-z_]*\}|</?[a-zA-Z][^>]*>|t-out=\"[^\"]*\""
+    r"%\([a-z_]+\)[sd]|%[sd]|\{\{.*?\}\}|\{[a-z_]*\}|</?[a-zA-Z][\w.-]*|t-out=\"[^\"]*\""
 )
 
 
