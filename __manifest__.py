@@ -31,6 +31,13 @@ delay or on the parent's mail being opened, replied, clicked or bounced.
         "demo/marketing_campaign_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "marketing_automation_community/static/src/**/*",
+        ],
+        "web.assets_unit_tests": [
+            "marketing_automation_community/static/tests/**/*",
+            ("remove", "marketing_automation_community/static/tests/tours/**/*"),
+        ],
         "web.assets_tests": [
             "marketing_automation_community/static/tests/tours/**/*",
         ],
