@@ -3,7 +3,6 @@ import threading
 from datetime import datetime, time, timedelta
 
 import pytz
-
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models

@@ -108,7 +108,10 @@ def main():
         browser.call("Runtime.enable")
         browser.goto(f"{args.url}/web/login")
         credentials = json.dumps(
-            {"jsonrpc": "2.0", "params": {"db": args.db, "login": args.login, "password": args.password}}
+            {
+                "jsonrpc": "2.0",
+                "params": {"db": args.db, "login": args.login, "password": args.password},
+            }
         )
         browser.evaluate(
             "fetch('/web/session/authenticate', {method: 'POST', "
