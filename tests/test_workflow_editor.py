@@ -231,9 +231,7 @@ class TestWorkflowEditor(MarketingAutomationCommon):
         self.assertEqual(mailing_traces.exists(), mailing_traces)
         self.assertFalse(any(mailing_traces.mapped("marketing_trace_id")))
         self.assertFalse(any(mailing_traces.mapped("marketing_activity_id")))
-        self.assertEqual(
-            sorted(mailing_traces.mapped("trace_status")), ["open", "sent", "sent"]
-        )
+        self.assertEqual(sorted(mailing_traces.mapped("trace_status")), ["open", "sent", "sent"])
         mailing = self.mailing_email.with_env(self.env)
         mailing.invalidate_recordset()
         self.assertEqual(mailing.sent, 3)

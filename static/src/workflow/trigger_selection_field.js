@@ -15,7 +15,7 @@ export class TriggerSelectionField extends SelectionField {
         const parent = this.props.record.data.parent_id;
         const siblings = this.props.record._parentRecord?.data.marketing_activity_ids?.records;
         const parentRecord = parent && siblings?.find((rec) => recordKey(rec) === parent[0]);
-        return parentRecord?.data.activity_type || false;
+        return (parentRecord && parentRecord.data.activity_type) || false;
     }
 
     get options() {
