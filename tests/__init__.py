@@ -10,3 +10,4 @@ from . import test_campaign_test
 from . import test_ui
 from . import test_workflow_editor
 from . import test_workflow_editor_ui
+from . import test_workflow_editor_js
