@@ -200,8 +200,15 @@ class MarketingActivity(models.Model):
             "sms_not_click": _("Not clicked within %(delay)s"),
             "sms_bounce": _("Bounced after %(delay)s"),
         }
+        singular_labels = {
+            "hours": _("Hour"),
+            "days": _("Day"),
+            "weeks": _("Week"),
+            "months": _("Month"),
+        }
         for activity in self:
-            delay = f"{activity.interval_number} {interval_labels.get(activity.interval_type, '')}"
+            labels = singular_labels if activity.interval_number == 1 else interval_labels
+            delay = f"{activity.interval_number} {labels.get(activity.interval_type, '')}"
             label = event_labels.get(activity.trigger_type)
             activity.trigger_label = label % {"delay": delay} if label else delay
 

@@ -108,6 +108,23 @@ class TestWorkflowEditor(MarketingAutomationCommon):
         self.assertEqual(large_count, small_count)
         self.assertLessEqual(small_count, 6)
 
+    def test_trigger_label(self):
+        """ "1 Hours" reads "1 Hour", as the blocks show it."""
+        campaign = self._create_campaign()
+        root = self._create_activity(campaign, "email", interval_number=1)
+        child = self._create_activity(
+            campaign,
+            "action",
+            parent=root,
+            trigger_type="mail_not_open",
+            interval_number=1,
+            interval_type="days",
+        )
+        self.assertEqual(root.trigger_label, "1 Hour")
+        self.assertEqual(child.trigger_label, "Not opened within 1 Day")
+        child.interval_number = 2
+        self.assertEqual(child.trigger_label, "Not opened within 2 Days")
+
     # ------------------------------------------------------------
     # TREES BUILT BEFORE SAVING
     # ------------------------------------------------------------

@@ -12,6 +12,7 @@ import base64
 import json
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -38,14 +39,15 @@ class Browser:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        pages = []
         for _attempt in range(100):
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/json") as response:
                     pages = [p for p in json.load(response) if p["type"] == "page"]
-                if pages:
-                    break
             except OSError:
-                pass
+                pages = []  # Chromium is not listening yet
+            if pages:
+                break
             time.sleep(0.1)
         self.ws = websocket.create_connection(pages[0]["webSocketDebuggerUrl"], timeout=60)
         self.next_id = 0
@@ -78,6 +80,13 @@ class Browser:
             time.sleep(0.2)
         raise TimeoutError(condition)
 
+    def shoot(self, url, selector, path):
+        """Open ``url``, wait for ``selector``, and write the page as a PNG."""
+        self.goto(url)
+        self.wait(f"document.querySelector({json.dumps(selector)})")
+        time.sleep(1.5)  # charts drawn, fonts loaded
+        self.screenshot(path)
+
     def screenshot(self, path):
         data = self.call("Page.captureScreenshot", format="png")["data"]
         with open(path, "wb") as file:
@@ -88,6 +97,20 @@ class Browser:
         self.proc.terminate()
         self.proc.wait()
         shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def login(browser, url, db, user, password):
+    browser.call("Page.enable")
+    browser.call("Runtime.enable")
+    browser.goto(f"{url}/web/login")
+    credentials = json.dumps(
+        {"jsonrpc": "2.0", "params": {"db": db, "login": user, "password": password}}
+    )
+    browser.evaluate(
+        "fetch('/web/session/authenticate', {method: 'POST', "
+        f"headers: {{'Content-Type': 'application/json'}}, body: {json.dumps(credentials)}}})"
+        ".then((response) => response.json())"
+    )
 
 
 def main():
@@ -104,26 +127,10 @@ def main():
     args = parser.parse_args()
     browser = Browser(args.width, args.height)
     try:
-        browser.call("Page.enable")
-        browser.call("Runtime.enable")
-        browser.goto(f"{args.url}/web/login")
-        credentials = json.dumps(
-            {
-                "jsonrpc": "2.0",
-                "params": {"db": args.db, "login": args.login, "password": args.password},
-            }
-        )
-        browser.evaluate(
-            "fetch('/web/session/authenticate', {method: 'POST', "
-            f"headers: {{'Content-Type': 'application/json'}}, body: {json.dumps(credentials)}}})"
-            ".then((response) => response.json())"
-        )
+        login(browser, args.url, args.db, args.login, args.password)
         for page, selector, out in zip(args.page, args.wait, args.out, strict=True):
-            browser.goto(f"{args.url}{page}")
-            browser.wait(f"document.querySelector({json.dumps(selector)})")
-            time.sleep(1.5)  # charts drawn, fonts loaded
-            browser.screenshot(out)
-            print(f"wrote {out}")
+            browser.shoot(f"{args.url}{page}", selector, out)
+            sys.stdout.write(f"wrote {out}\n")
     finally:
         browser.close()
 

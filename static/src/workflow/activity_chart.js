@@ -38,7 +38,7 @@ export class ActivityChart extends Component {
                         borderColor: "#28a745",
                         backgroundColor: "rgba(40, 167, 69, 0.15)",
                         fill: true,
-                        tension: 0.3,
+                        cubicInterpolationMode: "monotone",
                         pointRadius: 2,
                     },
                     {
@@ -47,7 +47,7 @@ export class ActivityChart extends Component {
                         borderColor: "#dc3545",
                         backgroundColor: "rgba(220, 53, 69, 0.15)",
                         fill: true,
-                        tension: 0.3,
+                        cubicInterpolationMode: "monotone",
                         pointRadius: 2,
                     },
                 ],

@@ -51,7 +51,7 @@ export class TraceTreeField extends Component {
                 state: data.state,
                 stateLabel: states[data.state],
                 color: STATE_COLORS[data.state],
-                date: data.schedule_date ? formatDateTime(data.schedule_date) : "",
+                date: this.dateLabel(data),
                 waitingFor:
                     data.state === "scheduled" && !data.schedule_date
                         ? AWAITED_EVENTS[data.trigger_type]
@@ -61,6 +61,14 @@ export class TraceTreeField extends Component {
                 canCancel: data.state === "scheduled",
             };
         });
+    }
+
+    dateLabel({ state, schedule_date }) {
+        if (!schedule_date) {
+            return "";
+        }
+        const date = formatDateTime(schedule_date);
+        return state === "scheduled" ? _t("Planned for %(date)s", { date }) : date;
     }
 
     async run(traceId, method) {
