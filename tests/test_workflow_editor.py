@@ -125,6 +125,45 @@ class TestWorkflowEditor(MarketingAutomationCommon):
         child.interval_number = 2
         self.assertEqual(child.trigger_label, "Not opened within 2 Days")
 
+    @users("user_marketing_automation")
+    def test_sms_text_in_the_activity(self):
+        """The text of an SMS is written in the activity: its template is
+        created from it, or updated."""
+        campaign = self._create_campaign()
+        sms = self.env["marketing.activity"].create(
+            {
+                "name": "Say hi",
+                "campaign_id": campaign.id,
+                "activity_type": "sms",
+                "sms_body": "Hi there",
+                "interval_number": 0,
+            }
+        )
+        mailing = sms.mass_mailing_id
+        self.assertEqual(
+            (
+                mailing.mailing_type,
+                mailing.subject,
+                mailing.body_plaintext,
+                mailing.mailing_model_real,
+                mailing.use_in_marketing_automation,
+                mailing.campaign_id,
+            ),
+            ("sms", "Say hi", "Hi there", "res.partner", True, campaign.utm_campaign_id),
+        )
+        self.assertEqual(sms.sms_body, "Hi there")
+        sms.sms_body = "Hello"
+        self.assertEqual(mailing.body_plaintext, "Hello")
+        # an action that becomes an SMS written inline
+        action = self._create_activity(campaign, "action")
+        action.write({"activity_type": "sms", "sms_body": "Bye", "server_action_id": False})
+        self.assertEqual(action.mass_mailing_id.body_plaintext, "Bye")
+        self.assertNotEqual(action.mass_mailing_id, mailing)
+        with self.mockSMSGateway():
+            self._run_campaign(campaign)
+            self._send_queued_sms()
+        self.assertTraceStates(self._traces(sms), "processed")
+
     # ------------------------------------------------------------
     # TREES BUILT BEFORE SAVING
     # ------------------------------------------------------------
