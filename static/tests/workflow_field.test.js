@@ -347,7 +347,7 @@ test("deleting: at once without traces, after confirmation with traces or childr
 
     await contains(`${block("SMS")} .o_ma_activity_delete`).click();
     expect(".modal .modal-body").toHaveText(
-        "4 participant steps (traces) ran or are planned for it: they will be deleted. The statistics of the mails already sent stay in Email Marketing."
+        "It has 4 participant steps (traces), done or planned: they will be deleted. The statistics of the mails already sent stay in Email Marketing."
     );
     await contains(".modal .btn-secondary").click();
     expect(block("SMS")).toHaveCount(1);
@@ -430,4 +430,17 @@ test("the Graph, Filter and Details tabs of a block", async () => {
         'count [["name","ilike","a"]]',
     ]);
     expect(`${block("Thanks")} .o_ma_filter_count`).toHaveText("2 record(s)");
+});
+
+test("the figures are loaded again when the form reloads", async () => {
+    mockMetrics();
+    await mountView({ type: "form", resModel: "marketing.campaign", resId: 1, arch: CAMPAIGN_FORM });
+    expect.verifySteps(["metrics 1"]);
+
+    await contains("[name=name] input").edit("Welcome back");
+    await contains(".o_form_button_save").click();
+    expect.verifySteps(["metrics 1"]);
+    // editing the form without reloading it does not call again
+    await contains("[name=name] input").edit("Welcome again");
+    expect.verifySteps([]);
 });

@@ -170,10 +170,16 @@ export class WorkflowField extends Component {
         }
         if (traceCount) {
             sentences.push(
-                _t(
-                    "%(count)s participant steps (traces) ran or are planned for it: they will be deleted. The statistics of the mails already sent stay in Email Marketing.",
-                    { count: traceCount }
-                )
+                records.length > 1
+                    ? _t(
+                          "These activities have %(count)s participant steps (traces), done or planned: they will be deleted.",
+                          { count: traceCount }
+                      )
+                    : _t(
+                          "It has %(count)s participant steps (traces), done or planned: they will be deleted.",
+                          { count: traceCount }
+                      ),
+                _t("The statistics of the mails already sent stay in Email Marketing.")
             );
         }
         this.addDialog(ConfirmationDialog, {
