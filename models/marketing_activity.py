@@ -405,7 +405,7 @@ class MarketingActivity(models.Model):
         return activities
 
     def write(self, vals):
-        if len(self) == 1:
+        if "sms_body" in vals and len(self) == 1:  # the activity form writes one at a time
             self._prepare_sms_template(vals, self.campaign_id.id, self)
         res = super().write(vals)
         if "mass_mailing_id" in vals:
