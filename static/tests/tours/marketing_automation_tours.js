@@ -156,6 +156,14 @@ function addChild(parent, trigger, name, actionName) {
             run: "click",
         },
         {
+            content: "Odoo's contextual actions such as Download (vCard) are not offered",
+            trigger: '.modal .o_field_widget[name="server_action_id"] input',
+            run: "edit Download",
+        },
+        {
+            trigger: ".o-autocomplete--dropdown-menu .o_m2o_no_result",
+        },
+        {
             trigger: '.modal .o_field_widget[name="server_action_id"] input',
             run: `edit ${actionName}`,
         },
