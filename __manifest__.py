@@ -40,6 +40,10 @@ delay or on the parent's mail being opened, replied, clicked or bounced.
         "web.assets_backend_lazy": [
             "marketing_automation_community/static/src/views/**/*",
         ],
+        "web.assets_unit_tests": [
+            "marketing_automation_community/static/tests/**/*",
+            ("remove", "marketing_automation_community/static/tests/tours/**/*"),
+        ],
         "web.assets_tests": [
             "marketing_automation_community/static/tests/tours/**/*",
         ],

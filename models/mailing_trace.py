@@ -5,7 +5,7 @@ class MailingTrace(models.Model):
     _inherit = "mailing.trace"
 
     marketing_trace_id = fields.Many2one(
-        "marketing.trace", index="btree_not_null", ondelete="cascade"
+        "marketing.trace", index="btree_not_null", ondelete="set null"
     )
     marketing_activity_id = fields.Many2one(
         related="marketing_trace_id.activity_id",

@@ -98,6 +98,13 @@ class MarketingActivity(models.Model):
         string="Template Type",
         compute="_compute_mass_mailing_id_mailing_type",
     )
+    sms_body = fields.Text(
+        "SMS Text",
+        compute="_compute_sms_body",
+        inverse="_inverse_sms_body",
+        help="The text of the SMS: it is the text of the activity's SMS template, created "
+        "from it when the activity has none.",
+    )
     server_action_id = fields.Many2one(
         "ir.actions.server",
         ondelete="restrict",
@@ -194,6 +201,20 @@ class MarketingActivity(models.Model):
                 activity.activity_type
             )
 
+    @api.depends("activity_type", "mass_mailing_id.body_plaintext")
+    def _compute_sms_body(self):
+        for activity in self:
+            activity.sms_body = (
+                activity.mass_mailing_id.body_plaintext
+                if activity.activity_type == "sms"
+                else False
+            )
+
+    def _inverse_sms_body(self):
+        for activity in self.filtered(lambda a: a.activity_type == "sms" and a.mass_mailing_id):
+            if activity.mass_mailing_id.body_plaintext != activity.sms_body:
+                activity.mass_mailing_id.body_plaintext = activity.sms_body
+
     @api.depends("interval_number", "interval_type")
     def _compute_interval_standardized(self):
         factors = {"hours": 1, "days": 24, "weeks": 168, "months": 720}
@@ -223,6 +244,12 @@ class MarketingActivity(models.Model):
             "sms_click": _("Clicked after %(delay)s"),
             "sms_not_click": _("Not clicked within %(delay)s"),
             "sms_bounce": _("Bounced after %(delay)s"),
+        }
+        singular_labels = {
+            "hours": _("Hour"),
+            "days": _("Day"),
+            "weeks": _("Week"),
+            "months": _("Month"),
         }
         for activity in self:
             labels = singular_labels if activity.interval_number == 1 else interval_labels
@@ -480,6 +507,8 @@ class MarketingActivity(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._prepare_sms_template(vals, vals.get("campaign_id"))
         activities = super().create(vals_list)
         activities.campaign_id._take_responsibility()
         activities._link_mailing_to_utm_campaign()
@@ -492,6 +521,8 @@ class MarketingActivity(models.Model):
                 _("An activity cannot move to another campaign: create it in that campaign.")
             )
         self.campaign_id._take_responsibility()
+        if "sms_body" in vals and len(self) == 1:  # the activity form writes one at a time
+            self._prepare_sms_template(vals, self.campaign_id.id, self)
         res = super().write(vals)
         if "mass_mailing_id" in vals:
             self._link_mailing_to_utm_campaign()
@@ -504,6 +535,34 @@ class MarketingActivity(models.Model):
         res = super().unlink()
         campaigns._flag_workflow_modified()
         return res
+
+    @api.model
+    def _prepare_sms_template(self, vals, campaign_id, activity=None):
+        """An SMS written in the activity itself (``sms_body``) without a
+        template gets one, created before the activity needs it."""
+        activity_type = vals.get("activity_type", activity.activity_type if activity else "email")
+        has_mailing = (
+            vals["mass_mailing_id"]
+            if "mass_mailing_id" in vals
+            else bool(activity and activity.mass_mailing_id)
+        )
+        if activity_type != "sms" or has_mailing or not vals.get("sms_body") or not campaign_id:
+            return
+        campaign = self.env["marketing.campaign"].browse(campaign_id)
+        vals["mass_mailing_id"] = (
+            self.env["mailing.mailing"]
+            .create(
+                {
+                    "subject": vals.get("name") or (activity and activity.name),
+                    "mailing_type": "sms",
+                    "mailing_model_id": campaign.model_id.id,
+                    "use_in_marketing_automation": True,
+                    "body_plaintext": vals["sms_body"],
+                    "campaign_id": campaign.utm_campaign_id.id,
+                }
+            )
+            .id
+        )
 
     def _link_mailing_to_utm_campaign(self):
         """Tie the templates to the campaign's UTM campaign, so that their

@@ -1,8 +1,9 @@
 import ast
 import logging
 import threading
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
+import pytz
 from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 from odoo import SUPERUSER_ID, _, api, fields, models
@@ -1087,3 +1088,99 @@ class MarketingCampaign(models.Model):
             if message:
                 _logger.warning("Marketing campaign %s: %s", campaign.id, message)
             campaign.sync_error = message
+
+    # ------------------------------------------------------------
+    # WORKFLOW EDITOR
+    # ------------------------------------------------------------
+
+    METRICS_DAYS = 15
+
+    @api.readonly
+    def get_workflow_metrics(self):
+        """The figures of the workflow editor's blocks, by activity id.
+
+        One grouped query per measure for the whole campaign (trace states,
+        the daily series, the mailing statistics), whatever the number of
+        activities; test participants never count, except in ``trace_count``
+        (every trace a deletion would remove). Days are those of the user's
+        time zone, the last ``METRICS_DAYS`` up to today.
+        """
+        self.ensure_one()
+        self.check_access("read")
+        tz = pytz.timezone(self.env.context.get("tz") or "UTC")
+        today = pytz.utc.localize(fields.Datetime.now()).astimezone(tz).date()
+        days = [today - timedelta(days=offset) for offset in range(self.METRICS_DAYS - 1, -1, -1)]
+        first_day_start = (
+            tz.localize(datetime.combine(days[0], time.min))
+            .astimezone(pytz.utc)
+            .replace(tzinfo=None)
+        )
+
+        def empty_metrics():
+            return {
+                "trace_count": 0,
+                "processed": 0,
+                "rejected": 0,
+                "scheduled": 0,
+                "canceled": 0,
+                "error": 0,
+                "series": {
+                    "days": [fields.Date.to_string(day) for day in days],
+                    "processed": [0] * len(days),
+                    "rejected": [0] * len(days),
+                },
+                "sent": 0,
+                "open": 0,
+                "reply": 0,
+                "click": 0,
+                "bounce": 0,
+            }
+
+        metrics = {activity.id: empty_metrics() for activity in self.marketing_activity_ids}
+        Trace = self.env["marketing.trace"]
+        for activity, state, is_test, count in Trace._read_group(
+            [("campaign_id", "=", self.id)], ["activity_id", "state", "is_test"], ["__count"]
+        ):
+            activity_metrics = metrics.setdefault(activity.id, empty_metrics())
+            activity_metrics["trace_count"] += count
+            if not is_test:
+                activity_metrics[state] += count
+        day_index = {day: index for index, day in enumerate(days)}
+        for activity, state, day, count in Trace._read_group(
+            [
+                ("campaign_id", "=", self.id),
+                ("is_test", "=", False),
+                ("state", "in", ("processed", "rejected")),
+                ("schedule_date", ">=", first_day_start),
+            ],
+            ["activity_id", "state", "schedule_date:day"],
+            ["__count"],
+        ):
+            day = day.date() if isinstance(day, datetime) else day
+            if day in day_index:
+                metrics[activity.id]["series"][state][day_index[day]] += count
+        for activity, status, count, clicked in self.env["mailing.trace"]._read_group(
+            [
+                ("marketing_trace_id.campaign_id", "=", self.id),
+                ("marketing_trace_id.is_test", "=", False),
+            ],
+            ["marketing_activity_id", "trace_status"],
+            ["__count", "links_click_datetime:count"],
+        ):
+            activity_metrics = metrics.setdefault(activity.id, empty_metrics())
+            if status in ("pending", "sent", "open", "reply", "bounce"):
+                activity_metrics["sent"] += count
+            if status in ("open", "reply"):
+                activity_metrics["open"] += count
+            if status == "reply":
+                activity_metrics["reply"] += count
+            if status == "bounce":
+                activity_metrics["bounce"] += count
+            activity_metrics["click"] += clicked
+        for activity_metrics in metrics.values():
+            sent = activity_metrics["sent"]
+            for measure in ("open", "reply", "click", "bounce"):
+                activity_metrics[f"{measure}_ratio"] = (
+                    round(100.0 * activity_metrics[measure] / sent, 1) if sent else 0.0
+                )
+        return metrics

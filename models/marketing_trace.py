@@ -120,12 +120,18 @@ class MarketingTrace(models.Model):
     def action_execute(self):
         """Run the scheduled traces now, whatever their date (the test screen
         and integrators use it). Waiting event-triggered traces run as if their
-        event had happened."""
+        event had happened: the event is handed to their parent, which cancels
+        the siblings it makes impossible (a "not opened" beside an "opened")."""
         traces = self.filtered(lambda t: t.state == "scheduled")
         if not traces:
             raise UserError(_("Only scheduled traces can be run."))
         traces.check_access("write")
         now = fields.Datetime.now()
+        for trace in traces.filtered(lambda t: not t.schedule_date and t.parent_id):
+            event = POSITIVE_TRIGGERS.get(trace.trigger_type)
+            if event:
+                trace.parent_id._process_event(event, now)
+        traces = traces.filtered(lambda t: t.state == "scheduled")
         traces.filtered(lambda t: not t.schedule_date).schedule_date = now
         for activity, activity_traces in traces.grouped("activity_id").items():
             activity._execute(activity_traces)

@@ -12,3 +12,6 @@ from . import test_security_attacks
 from . import test_campaign_reporting
 from . import test_ui_reporting
 from . import test_i18n
+from . import test_workflow_editor
+from . import test_workflow_editor_ui
+from . import test_workflow_editor_js

@@ -206,19 +206,26 @@ class TestCampaignTest(MarketingAutomationCommon):
                 self._trace(participant, not_opened).schedule_date,
                 self.reference_now + timedelta(days=1),
             )
-            # Run simulates the event: nothing was opened nor clicked
-            (
-                self._trace(participant, on_open) | self._trace(participant, not_opened)
-            ).action_execute()
-        for trace in self._trace(participant, on_open) | self._trace(participant, not_opened):
-            self.assertTraceStates(trace, "processed")
-            self.assertEqual(trace.schedule_date, self.reference_now)
-        self.assertEqual(contact.ref, "engaged")
+            # Run on the "not opened" branch: nothing was opened, it sends
+            self._trace(participant, not_opened).action_execute()
+            other = self._launch_test(campaign, self.contacts[1])
+            self._trace(other, root).action_execute()
+            # Run on the "opened" branch simulates the open: "not opened" is impossible
+            self._trace(other, on_open).action_execute()
+        self.assertTraceStates(self._trace(participant, not_opened), "processed")
         self.assertEqual(
             self._mailing_trace(self._trace(participant, not_opened)).mass_mailing_id,
             self.mailing_email_followup,
         )
-        self.assertTraceStates(self._trace(participant, on_click), "scheduled")
+        self.assertTraceStates(self._trace(participant, on_open), "scheduled")
+        self.assertTraceStates(self._trace(other, on_open), "processed")
+        self.assertEqual(self._trace(other, on_open).schedule_date, self.reference_now)
+        self.assertEqual(self.contacts[1].ref, "engaged")
+        self.assertTraceStates(
+            self._trace(other, not_opened), "canceled", "the parent message was opened"
+        )
+        self.assertTraceStates(self._trace(other, on_click), "scheduled")
+        self.assertEqual(other.state, "running")
         self.assertEqual(participant.state, "running")
 
     @users("user_marketing_automation")

@@ -30,8 +30,7 @@ registry.category("web_tour.tours").add("marketing_automation_create_tour", {
         },
         {
             content: "Add an activity to the workflow",
-            trigger:
-                '.o_field_widget[name="marketing_activity_ids"] .o_field_x2many_list_row_add a',
+            trigger: '.o_field_widget[name="marketing_activity_ids"] .o_ma_add_activity',
             run: "click",
         },
         {
@@ -63,7 +62,7 @@ registry.category("web_tour.tours").add("marketing_automation_create_tour", {
         },
         {
             content: "The activity is in the workflow",
-            trigger: '.o_field_widget[name="marketing_activity_ids"] td:contains("Tag created")',
+            trigger: '.o_ma_activity[data-activity="Tag created"] .o_ma_activity_title',
         },
         {
             content: "Save the campaign",
@@ -113,16 +112,288 @@ registry.category("web_tour.tours").add("marketing_automation_test_tour", {
         },
         {
             content: "Run the first step now",
-            trigger: '.o_field_widget[name="trace_ids"] button[name="action_execute"]',
+            trigger: '.o_ma_trace[data-activity="Tag"] .o_ma_trace_run',
             run: "click",
         },
         {
             content: "The step is processed",
-            trigger: '.o_field_widget[name="trace_ids"] td[name="state"]:contains("Processed")',
+            trigger: '.o_ma_trace[data-activity="Tag"][data-state="processed"]',
         },
         {
             content: "The test is completed",
             trigger: '.o_statusbar_status button.o_arrow_button_current:contains("Completed")',
+        },
+    ],
+});
+
+/** Add an activity under the block named ``parent`` with the trigger ``trigger``. */
+function addChild(parent, trigger, name, actionName) {
+    return [
+        {
+            content: `Open the child menu of ${parent}`,
+            trigger: `.o_ma_activity[data-activity="${parent}"] + .o_ma_add_child .o_ma_add_child_toggle`,
+            run: "click",
+        },
+        {
+            content: `Add a child triggered by ${trigger}`,
+            trigger: `.o-dropdown--menu .o_ma_add_child_${trigger}`,
+            run: "click",
+        },
+        {
+            content: "The trigger is filled in, among the triggers of an email only",
+            trigger: `.modal .o_field_widget[name="trigger_type"] select:value(${trigger}):not(:has(option:contains(SMS)))`,
+        },
+        {
+            content: "The parent is filled in",
+            trigger: `.modal .o_field_widget[name="parent_id"] input:value(${parent})`,
+        },
+        {
+            trigger: '.modal .o_field_widget[name="name"] input',
+            run: `edit ${name}`,
+        },
+        {
+            trigger: '.modal .o_field_widget[name="activity_type"] input[data-value="action"]',
+            run: "click",
+        },
+        {
+            content: "Odoo's contextual actions such as Download (vCard) are not offered",
+            trigger: '.modal .o_field_widget[name="server_action_id"] input',
+            run: "edit Download",
+        },
+        {
+            trigger: ".o-autocomplete--dropdown-menu .o_m2o_no_result",
+        },
+        {
+            trigger: '.modal .o_field_widget[name="server_action_id"] input',
+            run: `edit ${actionName}`,
+        },
+        {
+            trigger: `.o-autocomplete--dropdown-item a:contains("${actionName}")`,
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_form_button_save",
+            run: "click",
+        },
+        {
+            trigger: "body:not(:has(.modal))",
+        },
+    ];
+}
+
+registry.category("web_tour.tours").add("marketing_automation_workflow_tour", {
+    url: "/odoo",
+    steps: () => [
+        ...openMarketingAutomation(),
+        {
+            content: "Create a campaign",
+            trigger: ".o_control_panel button.o-kanban-button-new",
+            run: "click",
+        },
+        {
+            trigger: '.o_form_view .o_field_widget[name="name"] input',
+            run: "edit Tour Workflow",
+        },
+        {
+            content: "The workflow is empty",
+            trigger: ".o_ma_workflow .o_ma_workflow_empty",
+        },
+        {
+            content: "Add the first activity",
+            trigger: ".o_ma_workflow .o_ma_add_activity",
+            run: "click",
+        },
+        {
+            trigger: '.modal .o_field_widget[name="name"] input',
+            run: "edit Welcome",
+        },
+        {
+            content: "An email, with its template",
+            trigger: '.modal .o_field_widget[name="mass_mailing_id"] input',
+            run: "edit Tour welcome",
+        },
+        {
+            trigger: '.o-autocomplete--dropdown-item a:contains("Tour welcome mail")',
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_form_button_save",
+            run: "click",
+        },
+        {
+            trigger: "body:not(:has(.modal))",
+        },
+        {
+            content: "The email is a root block",
+            trigger: '.o_ma_activity[data-activity="Welcome"][data-depth="0"] .fa-envelope',
+        },
+        ...addChild("Welcome", "mail_open", "Thank the reader", "Tour: tag the contact"),
+        ...addChild("Welcome", "mail_not_open", "Remind", "Tour: tag the contact"),
+        {
+            content: "Both children are indented under the email, with their triggers",
+            trigger:
+                '.o_ma_activity[data-activity="Thank the reader"][data-depth="1"] .o_ma_activity_trigger:contains("Opened after 1 Hour")',
+        },
+        {
+            trigger:
+                '.o_ma_activity[data-activity="Remind"][data-depth="1"] .o_ma_activity_trigger:contains("Not opened within 1 Hour")',
+        },
+        {
+            content: "A server action offers only 'after the activity' to its children",
+            trigger:
+                '.o_ma_activity[data-activity="Remind"] + .o_ma_add_child .o_ma_add_child_toggle',
+            run: "click",
+        },
+        {
+            trigger: ".o-dropdown--menu:not(:has(.o_ma_add_child_mail_open)) .o_ma_add_child_activity",
+        },
+        {
+            trigger: '.o_form_view .o_field_widget[name="name"] input',
+            run: "click",
+        },
+        {
+            content: "Save the campaign",
+            trigger: ".o_form_view .o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "Saved: the blocks show their figures",
+            trigger: '.o_form_view .o_form_saved .o_ma_activity[data-activity="Remind"] .o_ma_tab_graph',
+        },
+        {
+            content: "Launch a test",
+            trigger: '.o_form_view button:contains("Launch a Test")',
+            run: "click",
+        },
+        {
+            trigger: '.modal .o_field_widget[name="resource_ref"] input',
+            run: "edit Tour Contact",
+        },
+        {
+            trigger: '.o-autocomplete--dropdown-item a:contains("Tour Contact")',
+            run: "click",
+        },
+        {
+            trigger: '.modal button[name="action_launch_test"]',
+            run: "click",
+        },
+        {
+            content: "Run the email",
+            trigger: '.o_ma_trace[data-activity="Welcome"][data-depth="0"] .o_ma_trace_run',
+            run: "click",
+        },
+        {
+            content: "The email is sent; its children appear under it",
+            trigger: '.o_ma_trace[data-activity="Welcome"][data-state="processed"]',
+        },
+        {
+            trigger:
+                '.o_ma_trace[data-activity="Thank the reader"][data-depth="1"] .o_ma_trace_waiting:contains("Waiting for: opened")',
+        },
+        {
+            trigger: '.o_ma_trace[data-activity="Remind"][data-depth="1"][data-state="scheduled"]',
+        },
+        {
+            content: "Simulate the open: run the 'opened' branch",
+            trigger: '.o_ma_trace[data-activity="Thank the reader"] .o_ma_trace_run',
+            run: "click",
+        },
+        {
+            trigger: '.o_ma_trace[data-activity="Thank the reader"][data-state="processed"]',
+        },
+        {
+            content: "The 'not opened' branch is canceled, with its reason",
+            trigger:
+                '.o_ma_trace[data-activity="Remind"][data-state="canceled"] .o_ma_trace_message:contains("opened")',
+        },
+        {
+            content: "The test is completed, without Resume",
+            trigger:
+                '.o_form_view:not(:has(button[name="action_set_running"])) .o_statusbar_status button.o_arrow_button_current:contains("Completed")',
+        },
+    ],
+});
+
+function checkChart(processed, rejected) {
+    return function () {
+        const chart = window.Chart.getChart(this.anchor);
+        const [success, refused] = chart.data.datasets;
+        const total = (data) => data.reduce((sum, value) => sum + value, 0);
+        if (total(success.data) !== processed || total(refused.data) !== rejected) {
+            throw new Error(
+                `chart: ${total(success.data)} / ${total(refused.data)} instead of ${processed} / ${rejected}`
+            );
+        }
+    };
+}
+
+registry.category("web_tour.tours").add("marketing_automation_metrics_tour", {
+    steps: () => [
+        {
+            content: "The email block counts its processed and rejected traces",
+            trigger:
+                '.o_ma_activity[data-activity="Welcome"] .o_ma_figure_processed .o_ma_figure_value:contains("2")',
+        },
+        {
+            trigger:
+                '.o_ma_activity[data-activity="Welcome"] .o_ma_figure_rejected .o_ma_figure_value:contains("1")',
+        },
+        {
+            content: "Its chart is drawn with the same figures",
+            trigger: '.o_ma_activity[data-activity="Welcome"] .o_ma_activity_chart canvas',
+            run: checkChart(2, 1),
+        },
+        {
+            content: "The filter of the activity, in words, and its records",
+            trigger: '.o_ma_activity[data-activity="Welcome"] .o_ma_tab_filter',
+            run: "click",
+        },
+        {
+            trigger: '.o_ma_activity[data-activity="Welcome"] .o_ma_filter_count:contains("2 record(s)")',
+        },
+        {
+            trigger: '.o_ma_activity[data-activity="Welcome"] .o_ma_filter_description:contains("ID")',
+        },
+        {
+            content: "The mail statistics",
+            trigger: '.o_ma_activity[data-activity="Welcome"] .o_ma_tab_details',
+            run: "click",
+        },
+        {
+            trigger:
+                '.o_ma_activity[data-activity="Welcome"] .o_ma_figure_sent .o_ma_figure_value:contains("2")',
+        },
+        {
+            trigger:
+                '.o_ma_activity[data-activity="Welcome"] .o_ma_figure_click .o_ma_figure_value:contains("0%")',
+        },
+        {
+            trigger:
+                '.o_ma_activity[data-activity="Welcome"] .o_ma_figure_open .o_ma_figure_value:contains("50%")',
+            run: "click",
+        },
+        {
+            content: "The opened traces of the activity open",
+            trigger: '.o_list_view .o_data_row:contains("Welcome")',
+            run() {
+                const rows = document.querySelectorAll(".o_list_view .o_data_row");
+                if (rows.length !== 1) {
+                    throw new Error(`${rows.length} traces listed instead of 1`);
+                }
+            },
+        },
+        {
+            content: "The action's block has no mail statistics",
+            trigger: ".o_breadcrumb .breadcrumb-item.o_back_button",
+            run: "click",
+        },
+        {
+            trigger:
+                '.o_ma_activity[data-activity="Tag"][data-depth="1"]:not(:has(.o_ma_tab_details)) .o_ma_figure_processed .o_ma_figure_value:contains("2")',
+        },
+        {
+            trigger: '.o_ma_activity[data-activity="Tag"] .o_ma_activity_chart canvas',
+            run: checkChart(2, 0),
         },
     ],
 });

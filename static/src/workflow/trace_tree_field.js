@@ -1,0 +1,85 @@
+import { Component } from "@odoo/owl";
+import { _t } from "@web/core/l10n/translation";
+import { formatDateTime } from "@web/core/l10n/dates";
+import { registry } from "@web/core/registry";
+import { useService } from "@web/core/utils/hooks";
+import { standardFieldProps } from "@web/views/fields/standard_field_props";
+import { ACTIVITY_TYPES, buildTree } from "./workflow_utils";
+
+const STATE_COLORS = {
+    scheduled: "warning",
+    processed: "success",
+    rejected: "info",
+    canceled: "danger",
+    error: "danger",
+};
+
+const AWAITED_EVENTS = {
+    mail_open: _t("opened"),
+    mail_reply: _t("replied"),
+    mail_click: _t("clicked"),
+    mail_bounce: _t("bounced"),
+    sms_click: _t("clicked"),
+    sms_bounce: _t("bounced"),
+};
+
+/**
+ * The traces of a participant drawn as the campaign's workflow: children
+ * indented under the trace that created them, each with its state, date and
+ * reason; on a test, scheduled traces run at once with Run.
+ */
+export class TraceTreeField extends Component {
+    static template = "marketing_automation_community.TraceTreeField";
+    static props = { ...standardFieldProps };
+
+    setup() {
+        this.orm = useService("orm");
+    }
+
+    get rows() {
+        const records = [...this.props.record.data[this.props.name].records].sort(
+            (a, b) => a.resId - b.resId
+        );
+        return buildTree(records).rows.map(({ record, depth }) => {
+            const data = record.data;
+            const states = Object.fromEntries(record.fields.state.selection);
+            return {
+                id: record.resId,
+                depth,
+                name: data.activity_id && data.activity_id[1],
+                icon: (ACTIVITY_TYPES[data.activity_type] || ACTIVITY_TYPES.action).icon,
+                state: data.state,
+                stateLabel: states[data.state],
+                color: STATE_COLORS[data.state],
+                date: this.dateLabel(data),
+                waitingFor:
+                    data.state === "scheduled" && !data.schedule_date
+                        ? AWAITED_EVENTS[data.trigger_type]
+                        : "",
+                message: data.state_msg || "",
+                canRun: data.state === "scheduled" && this.props.record.data.is_test,
+                canCancel: data.state === "scheduled",
+            };
+        });
+    }
+
+    dateLabel({ state, schedule_date }) {
+        if (!schedule_date) {
+            return "";
+        }
+        const date = formatDateTime(schedule_date);
+        return state === "scheduled" ? _t("Planned for %(date)s", { date }) : date;
+    }
+
+    async run(traceId, method) {
+        await this.orm.call("marketing.trace", method, [[traceId]]);
+        await this.props.record.load();
+    }
+}
+
+registry.category("fields").add("marketing_trace_tree", {
+    component: TraceTreeField,
+    displayName: _t("Participant's workflow"),
+    supportedTypes: ["one2many"],
+    useSubView: true,
+});
