@@ -18,12 +18,14 @@ delay or on the parent's mail being opened, replied, clicked or bounced.
         "security/ir.model.access.csv",
         "security/marketing_automation_security.xml",
         "data/ir_cron_data.xml",
+        "data/marketing_campaign_template_data.xml",
         "wizard/marketing_campaign_test_views.xml",
         "views/marketing_favorite_filter_views.xml",
         "views/marketing_trace_views.xml",
         "views/marketing_participant_views.xml",
         "views/marketing_activity_views.xml",
         "views/marketing_campaign_views.xml",
+        "views/marketing_campaign_template_views.xml",
         "views/mailing_mailing_views.xml",
         "views/marketing_automation_menus.xml",
     ],
@@ -31,6 +33,9 @@ delay or on the parent's mail being opened, replied, clicked or bounced.
         "demo/marketing_campaign_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "marketing_automation_community/static/src/**/*",
+        ],
         "web.assets_tests": [
             "marketing_automation_community/static/tests/tours/**/*",
         ],

@@ -6,3 +6,6 @@ from . import marketing_favorite_filter
 from . import mailing_mailing
 from . import mailing_trace
 from . import ir_actions_server
+from . import marketing_campaign_template
+from . import mailing_contact
+from . import marketing_campaign_demo
