@@ -99,9 +99,12 @@ class MarketingCampaign(models.Model):
         self.execute_activities()
 
     def _demo_mailing_traces(self, activity):
+        """The emails or SMS that the activity queued, by record."""
         return (
             self.env["mailing.trace"]
-            .search([("marketing_activity_id", "=", activity.id)])
+            .search(
+                [("marketing_activity_id", "=", activity.id), ("trace_status", "=", "outgoing")]
+            )
             .sorted("res_id")
         )
 

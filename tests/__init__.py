@@ -9,3 +9,4 @@ from . import test_performance
 from . import test_campaign_test
 from . import test_ui
 from . import test_security_attacks
+from . import test_templates
