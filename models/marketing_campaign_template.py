@@ -418,6 +418,8 @@ class MarketingCampaign(models.Model):
             {
                 "name": name,
                 "campaign_id": campaign.id,
+                # in the order the template gives them, parents first
+                "sequence": len(campaign.marketing_activity_ids) + 1,
                 **content,
                 "parent_id": parent.id if parent else False,
                 "trigger_type": trigger,

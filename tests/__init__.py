@@ -10,3 +10,4 @@ from . import test_campaign_test
 from . import test_ui
 from . import test_security_attacks
 from . import test_templates
+from . import test_templates_ui

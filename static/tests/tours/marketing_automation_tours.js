@@ -126,3 +126,23 @@ registry.category("web_tour.tours").add("marketing_automation_test_tour", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("marketing_automation_templates_tour", {
+    url: "/odoo",
+    steps: () => [
+        ...openMarketingAutomation(),
+        {
+            content: "No campaign yet: create one from the Double Opt-in template",
+            trigger: '.o_marketing_campaign_template[data-template="double_opt_in"]',
+            run: "click",
+        },
+        {
+            content: "The new campaign's form opens",
+            trigger: '.o_form_view .o_field_widget[name="name"] input:value("Double Opt-in")',
+        },
+        {
+            content: "with its workflow",
+            trigger: '.o_form_view .o_field_widget[name="marketing_activity_ids"]:contains("Add to list")',
+        },
+    ],
+});
