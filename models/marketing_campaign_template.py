@@ -118,9 +118,7 @@ class MarketingCampaign(models.Model):
     def _create_campaign_from_template(self, template_key):
         info = self.get_campaign_templates_info().get(template_key)
         if not info:
-            raise UserError(
-                self.env._("There is no campaign template %(key)s.", key=template_key)
-            )
+            raise UserError(self.env._("There is no campaign template %(key)s.", key=template_key))
         if not info["available"]:
             raise UserError(info["unavailable_reason"])
         return getattr(self, f"_create_template_{template_key}")()
@@ -137,8 +135,8 @@ class MarketingCampaign(models.Model):
             "write"
         ):
             return self.env._(
-                "You need the right to edit %(model)s to use this template: its campaign "
-                "updates them with your rights.",
+                "Needs the right to edit the %(model)s records, which the campaign updates "
+                "with your rights.",
                 model=model.name,
             )
         return None
@@ -500,15 +498,13 @@ class MarketingCampaign(models.Model):
         first time the template is used, then reused."""
         name = self.env._("Confirmed contacts")
         MailingList = self.env["mailing.list"]
-        return MailingList.search([("name", "in", list({name, "Confirmed contacts"}))], limit=1) or (
-            MailingList.create({"name": name})
-        )
+        existing = MailingList.search([("name", "in", list({name, "Confirmed contacts"}))], limit=1)
+        return existing or MailingList.create({"name": name})
 
     @api.model
     def _get_hot_tag(self):
         """The contact tag *Hot* of Tag Hot Contacts: created once, then reused."""
         name = self.env._("Hot")
         Tag = self.env["res.partner.category"]
-        return Tag.search([("name", "in", list({name, "Hot"}))], limit=1) or Tag.create(
-            {"name": name}
-        )
+        existing = Tag.search([("name", "in", list({name, "Hot"}))], limit=1)
+        return existing or Tag.create({"name": name})

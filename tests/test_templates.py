@@ -203,7 +203,9 @@ class TestCampaignTemplates(TemplateCase):
                 (confirmation.activity_type, confirmation.trigger_type),
                 ("email", "begin"),
             )
-            self.assertEqual((confirmation.interval_number, confirmation.interval_type), (1, "hours"))
+            self.assertEqual(
+                (confirmation.interval_number, confirmation.interval_type), (1, "hours")
+            )
             self.assertEqual(add_to_list.parent_id, confirmation)
             self.assertEqual(
                 (add_to_list.activity_type, add_to_list.trigger_type, add_to_list.interval_number),

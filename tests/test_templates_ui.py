@@ -15,8 +15,7 @@ class TestTemplatesUi(HttpCase):
         cls.user = mail_new_test_user(
             cls.env,
             login="tour_template_user",
-            groups="base.group_user,"
-            "marketing_automation_community.group_marketing_automation_user",
+            groups="base.group_user,marketing_automation_community.group_marketing_automation_user",
         )
 
     def test_create_campaign_from_template_card(self):
