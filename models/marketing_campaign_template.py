@@ -89,10 +89,11 @@ class MarketingCampaign(models.Model):
                 self.env._("Send an email to new leads and raise their priority if they open it."),
             ),
         }
+        allowed_models = self._get_allowed_target_models()
         templates = {}
         for key in TEMPLATE_KEYS:
             title, description = texts[key]
-            reason = self._get_campaign_template_problem(TEMPLATE_MODELS[key])
+            reason = self._get_campaign_template_problem(TEMPLATE_MODELS[key], allowed_models)
             templates[key] = {
                 "title": title,
                 "description": description,
@@ -124,16 +125,15 @@ class MarketingCampaign(models.Model):
         return getattr(self, f"_create_template_{template_key}")()
 
     @api.model
-    def _get_campaign_template_problem(self, model_name):
+    def _get_campaign_template_problem(self, model_name, allowed_models):
         """Why the current user cannot use a template targeting ``model_name``
         (its app is missing, or he cannot update its records, which the
-        template's server action does with his rights), or None."""
+        template's server action does with his rights), or None.
+        ``allowed_models`` are the targets he may choose."""
         if model_name not in self.env:
             return self.env._("Install CRM to use this template: it targets leads.")
         model = self.env["ir.model"]._get(model_name)
-        if model not in self._get_allowed_target_models() or not self.env[model_name].has_access(
-            "write"
-        ):
+        if model not in allowed_models or not self.env[model_name].has_access("write"):
             return self.env._(
                 "Needs the right to edit the %(model)s records, which the campaign updates "
                 "with your rights.",

@@ -142,7 +142,27 @@ registry.category("web_tour.tours").add("marketing_automation_templates_tour", {
         },
         {
             content: "with its workflow",
-            trigger: '.o_form_view .o_field_widget[name="marketing_activity_ids"]:contains("Add to list")',
+            trigger:
+                '.o_form_view .o_field_widget[name="marketing_activity_ids"]:contains("Add to list")',
+        },
+        {
+            content: "Back to the campaigns",
+            trigger: ".o_breadcrumb .o_back_button a, .o_breadcrumb li.breadcrumb-item a",
+            run: "click",
+        },
+        {
+            content: "Search a campaign that does not exist",
+            trigger: ".o_searchview_input",
+            run: "edit No such campaign",
+        },
+        {
+            trigger: ".o_searchview_input",
+            run: "press Enter",
+        },
+        {
+            content: "The templates are offered again",
+            trigger:
+                '.o_marketing_campaign_templates:contains("No campaign matches your search") .o_marketing_campaign_template[data-template="welcome"]',
         },
     ],
 });
