@@ -8,3 +8,6 @@ from . import mailing_mailing
 from . import mailing_trace
 from . import ir_actions_server
 from . import link_tracker_click
+from . import marketing_campaign_template
+from . import mailing_contact
+from . import marketing_campaign_demo

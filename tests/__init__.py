@@ -15,3 +15,5 @@ from . import test_i18n
 from . import test_workflow_editor
 from . import test_workflow_editor_ui
 from . import test_workflow_editor_js
+from . import test_templates
+from . import test_templates_ui

@@ -28,6 +28,9 @@ class MarketingAutomationCommon(MassSMSCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # the scheduler runs every running campaign: the demo one would enrol the
+        # test contacts too
+        cls.env["marketing.campaign"].search([("state", "=", "running")]).action_stop_campaign()
         cls.user_marketing_automation = mail_new_test_user(
             cls.env,
             login="user_marketing_automation",

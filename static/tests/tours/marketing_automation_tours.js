@@ -397,3 +397,43 @@ registry.category("web_tour.tours").add("marketing_automation_metrics_tour", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("marketing_automation_templates_tour", {
+    url: "/odoo",
+    steps: () => [
+        ...openMarketingAutomation(),
+        {
+            content: "No campaign yet: create one from the Double Opt-in template",
+            trigger: '.o_marketing_campaign_template[data-template="double_opt_in"]',
+            run: "click",
+        },
+        {
+            content: "The new campaign's form opens",
+            trigger: '.o_form_view .o_field_widget[name="name"] input:value("Double Opt-in")',
+        },
+        {
+            content: "with its workflow",
+            trigger:
+                '.o_form_view .o_field_widget[name="marketing_activity_ids"]:contains("Add to list")',
+        },
+        {
+            content: "Back to the campaigns",
+            trigger: ".o_breadcrumb .o_back_button a, .o_breadcrumb li.breadcrumb-item a",
+            run: "click",
+        },
+        {
+            content: "Search a campaign that does not exist",
+            trigger: ".o_searchview_input",
+            run: "edit No such campaign",
+        },
+        {
+            trigger: ".o_searchview_input",
+            run: "press Enter",
+        },
+        {
+            content: "The templates are offered again",
+            trigger:
+                '.o_marketing_campaign_templates:contains("No campaign matches your search") .o_marketing_campaign_template[data-template="welcome"]',
+        },
+    ],
+});
