@@ -36,11 +36,11 @@ delay or on the parent's mail being opened, replied, clicked or bounced.
     "assets": {
         "web.assets_backend": [
             "marketing_automation_community/static/src/**/*",
-            ("remove", "marketing_automation_community/static/src/views/**/*"),
+            ("remove", "marketing_automation_community/static/src/lazy/**/*"),
         ],
         # graph and pivot views load lazily: their extensions too
         "web.assets_backend_lazy": [
-            "marketing_automation_community/static/src/views/**/*",
+            "marketing_automation_community/static/src/lazy/**/*",
         ],
         "web.assets_unit_tests": [
             "marketing_automation_community/static/tests/**/*",
