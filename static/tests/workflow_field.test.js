@@ -374,7 +374,7 @@ test("the Graph, Filter and Details tabs of a block", async () => {
             reply_ratio: 0,
             bounce_ratio: 0,
         }),
-        3: metrics({ processed: 4, sent: 4, click_ratio: 25, bounce_ratio: 50 }),
+        3: metrics({ processed: 4, error: 1, sent: 4, click_ratio: 25, bounce_ratio: 50 }),
     });
     onRpc("test.contact", "search_count", ({ args }) => {
         expect.step(`count ${JSON.stringify(args[0])}`);
@@ -386,6 +386,12 @@ test("the Graph, Filter and Details tabs of a block", async () => {
     expect(queryAllTexts(`${block("Welcome mail")} .o_ma_totals a`)).toEqual([
         "3Success",
         "2Rejected",
+    ]);
+    // failed traces show beside them, only when there are some
+    expect(queryAllTexts(`${block("SMS")} .o_ma_totals a`)).toEqual([
+        "4Success",
+        "0Rejected",
+        "1Failed",
     ]);
     const canvas = document.querySelector(`${block("Welcome mail")} .o_ma_activity_chart canvas`);
     const chart = window.Chart.getChart(canvas);

@@ -120,6 +120,7 @@ export class ActivityBlock extends Component {
         const statusDomains = {
             processed: [["state", "=", "processed"]],
             rejected: [["state", "=", "rejected"]],
+            error: [["state", "=", "error"]],
             sent: [
                 ["mailing_trace_ids.trace_status", "in", ["pending", "sent", "open", "reply", "bounce"]],
             ],
