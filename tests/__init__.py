@@ -11,3 +11,4 @@ from . import test_ui
 from . import test_security_attacks
 from . import test_templates
 from . import test_templates_ui
+from . import test_demo
