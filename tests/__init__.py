@@ -17,3 +17,4 @@ from . import test_workflow_editor_ui
 from . import test_workflow_editor_js
 from . import test_templates
 from . import test_templates_ui
+from . import test_demo
