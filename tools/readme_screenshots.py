@@ -5,10 +5,10 @@ Serve a database with the demo data, scheduler off (mails stay queued), then run
     ./dev run --db mac_screenshots --port 8071 --max-cron-threads=0
     python3 tools/readme_screenshots.py --url http://127.0.0.1:8071 --db mac_screenshots
 
-It runs the demo campaign over RPC (an activity filter rejects the contacts without
-phone; the traces are spread over the last days and some mails marked opened or
-clicked, so that the blocks have figures), launches a test on one contact and runs its
-email, then writes static/description/workflow_editor.png and test_screen.png.
+It runs the demo campaign further over RPC (its traces spread over the last days and some
+mails marked opened or clicked, so that the blocks have figures), launches a test on one
+contact and runs its email, then writes static/description/workflow_editor.png,
+test_screen.png and the Reporting views report_traces.png and report_link_tracker.png.
 """
 
 import argparse
@@ -52,7 +52,6 @@ def prepare(rpc):
     campaign = rpc.ref(f"{module}.demo_campaign_welcome")
     welcome = rpc.ref(f"{module}.demo_activity_welcome")
     reminder = rpc.ref(f"{module}.demo_activity_reminder")
-    rpc("marketing.activity", "write", [welcome], {"domain": "[('city', '!=', 'Tracy')]"})
     rpc("marketing.campaign", "action_start_campaign", [campaign])
     rpc("marketing.campaign", "sync_participants", [campaign])
     now = datetime.datetime.now().replace(microsecond=0)
@@ -135,6 +134,16 @@ def main():
                 f"/odoo/marketing-automation/{campaign}/action-marketing_automation_community.marketing_participant_action/{participant}",
                 ".o_ma_trace_tree",
                 "test_screen.png",
+            ),
+            (
+                "/odoo/action-marketing_automation_community.marketing_trace_report_action",
+                ".o_graph_canvas_container canvas",
+                "report_traces.png",
+            ),
+            (
+                "/odoo/action-marketing_automation_community.link_tracker_click_action",
+                ".o_graph_canvas_container canvas",
+                "report_link_tracker.png",
             ),
         ]
         for page, selector, name in shots:
