@@ -7,7 +7,7 @@ from . import marketing_favorite_filter
 from . import mailing_mailing
 from . import mailing_trace
 from . import ir_actions_server
-from . import link_tracker_click
+from . import marketing_link_click_report
 from . import marketing_campaign_template
 from . import mailing_contact
 from . import marketing_campaign_demo

@@ -326,8 +326,10 @@ class MarketingCampaign(models.Model):
 
     def _compute_link_click_count(self):
         counts = dict(
-            self.env["link.tracker.click"]._read_group(
-                [("marketing_campaign_id", "in", self.ids)], ["marketing_campaign_id"], ["__count"]
+            self.env["marketing.link.click.report"]._read_group(
+                [("campaign_id", "in", self.ids), ("is_test", "=", False)],
+                ["campaign_id"],
+                ["__count"],
             )
         )
         for campaign in self:
@@ -698,7 +700,7 @@ class MarketingCampaign(models.Model):
         action = self.env["ir.actions.actions"]._for_xml_id(
             "marketing_automation_community.link_tracker_click_action"
         )
-        action["domain"] = [("marketing_campaign_id", "=", self.id)]
+        action["domain"] = [("campaign_id", "=", self.id)]
         return action
 
     def action_view_error_traces(self):

@@ -98,9 +98,12 @@ class TestCampaignReporting(MarketingAutomationCommon):
             )
         campaign.invalidate_recordset()
         self.assertEqual(campaign.link_click_count, 2)
-        clicks = self.env["link.tracker.click"].search(campaign.action_view_link_clicks()["domain"])
+        clicks = self.env["marketing.link.click.report"].search(
+            campaign.action_view_link_clicks()["domain"]
+        )
         self.assertEqual(len(clicks), 2)
-        self.assertEqual(clicks.marketing_activity_id, email)
+        self.assertEqual(clicks.activity_id, email)
+        self.assertEqual(set(clicks.mapped("url")), {"https://www.example.com/offer"})
         # another campaign's clicks are not counted
         other = self._create_campaign(name="Other")
         self.assertEqual(other.link_click_count, 0)
