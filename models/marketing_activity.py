@@ -147,7 +147,6 @@ class MarketingActivity(models.Model):
     )
     favorite_filter_id = fields.Many2one(
         "marketing.favorite.filter",
-        string="Favorite Filter",
         store=False,
         domain="[('model_id', '=', model_id)]",
         help="Load a saved filter into the filter of the activity.",

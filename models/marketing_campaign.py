@@ -148,7 +148,6 @@ class MarketingCampaign(models.Model):
     )
     favorite_filter_id = fields.Many2one(
         "marketing.favorite.filter",
-        string="Favorite Filter",
         store=False,
         domain="[('model_id', '=', model_id)]",
         help="Load a saved filter into the filter of the campaign.",

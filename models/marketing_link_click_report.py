@@ -14,13 +14,13 @@ class MarketingLinkClickReport(models.Model):
     _rec_name = "url"
 
     click_date = fields.Datetime("Clicked On", readonly=True)
-    link_id = fields.Many2one("link.tracker", string="Link", readonly=True)
+    link_id = fields.Many2one("link.tracker", readonly=True)
     url = fields.Char("URL", readonly=True)
-    country_id = fields.Many2one("res.country", string="Country", readonly=True)
-    campaign_id = fields.Many2one("marketing.campaign", string="Campaign", readonly=True)
-    activity_id = fields.Many2one("marketing.activity", string="Activity", readonly=True)
-    participant_id = fields.Many2one("marketing.participant", string="Participant", readonly=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    country_id = fields.Many2one("res.country", readonly=True)
+    campaign_id = fields.Many2one("marketing.campaign", readonly=True)
+    activity_id = fields.Many2one("marketing.activity", readonly=True)
+    participant_id = fields.Many2one("marketing.participant", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     is_test = fields.Boolean("Test", readonly=True)
 
     def init(self):

@@ -26,7 +26,6 @@ class MarketingParticipant(models.Model):
         compute="_compute_resource_ref",
     )
     unique_value = fields.Char(
-        "Unique Value",
         readonly=True,
         help="The value of the campaign's Unique per field when the record entered.",
     )
