@@ -8,6 +8,18 @@ import { useGetTreeDescription } from "@web/core/tree_editor/utils";
 import { user } from "@web/core/user";
 import { useService } from "@web/core/utils/hooks";
 import { ActivityChart } from "./activity_chart";
+
+// the traces that count in each figure of a block
+const MEASURE_DOMAINS = {
+    processed: [["state", "=", "processed"]],
+    rejected: [["state", "=", "rejected"]],
+    error: [["state", "=", "error"]],
+    sent: [["mailing_trace_ids.trace_status", "in", ["pending", "sent", "open", "reply", "bounce"]]],
+    open: [["mailing_trace_ids.trace_status", "in", ["open", "reply"]]],
+    reply: [["mailing_trace_ids.trace_status", "=", "reply"]],
+    click: [["mailing_trace_ids.links_click_datetime", "!=", false]],
+    bounce: [["mailing_trace_ids.trace_status", "=", "bounce"]],
+};
 import { ACTIVITY_TYPES, CHILD_TRIGGERS, triggerLabel } from "./workflow_utils";
 
 /** One activity of the workflow: its trigger, title, actions, figures and child menu. */
@@ -117,18 +129,6 @@ export class ActivityBlock extends Component {
 
     /** The traces behind a figure of the block (test participants excluded). */
     openTraces(measure) {
-        const statusDomains = {
-            processed: [["state", "=", "processed"]],
-            rejected: [["state", "=", "rejected"]],
-            error: [["state", "=", "error"]],
-            sent: [
-                ["mailing_trace_ids.trace_status", "in", ["pending", "sent", "open", "reply", "bounce"]],
-            ],
-            open: [["mailing_trace_ids.trace_status", "in", ["open", "reply"]]],
-            reply: [["mailing_trace_ids.trace_status", "=", "reply"]],
-            click: [["mailing_trace_ids.links_click_datetime", "!=", false]],
-            bounce: [["mailing_trace_ids.trace_status", "=", "bounce"]],
-        };
         this.action.doAction({
             type: "ir.actions.act_window",
             name: _t("%(activity)s: traces", { activity: this.data.name }),
@@ -136,7 +136,30 @@ export class ActivityBlock extends Component {
             domain: [
                 ["activity_id", "=", this.props.record.resId],
                 ["is_test", "=", false],
-                ...statusDomains[measure],
+                ...MEASURE_DOMAINS[measure],
+            ],
+            views: [
+                [false, "list"],
+                [false, "form"],
+            ],
+            context: { create: false },
+        });
+    }
+
+    /** The participants behind a figure of the block: those with a trace of
+     * the activity that counts in it (test participants excluded). */
+    openParticipants(measure) {
+        this.action.doAction({
+            type: "ir.actions.act_window",
+            name: _t("%(activity)s: participants", { activity: this.data.name }),
+            res_model: "marketing.participant",
+            domain: [
+                ["is_test", "=", false],
+                [
+                    "trace_ids",
+                    "any",
+                    [["activity_id", "=", this.props.record.resId], ...MEASURE_DOMAINS[measure]],
+                ],
             ],
             views: [
                 [false, "list"],

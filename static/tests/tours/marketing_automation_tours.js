@@ -395,6 +395,23 @@ registry.category("web_tour.tours").add("marketing_automation_metrics_tour", {
             trigger: '.o_ma_activity[data-activity="Tag"] .o_ma_activity_chart canvas',
             run: checkChart(2, 0),
         },
+        {
+            content: "The participants for whom the email succeeded open",
+            trigger: '.o_ma_activity[data-activity="Welcome"] .o_ma_participants_processed',
+            run: "click",
+        },
+        {
+            trigger: ".o_list_view .o_data_row",
+            run() {
+                const rows = document.querySelectorAll(".o_list_view .o_data_row");
+                if (rows.length !== 2) {
+                    throw new Error(`${rows.length} participants listed instead of 2`);
+                }
+            },
+        },
+        {
+            trigger: '.o_breadcrumb:contains("Welcome: participants")',
+        },
     ],
 });
 
