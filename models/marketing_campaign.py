@@ -1014,11 +1014,12 @@ class MarketingCampaign(models.Model):
         auto_commit = not getattr(threading.current_thread(), "testing", False)
         errors = {}
         busy = self.browse()
+        enrol = not self._is_cron_continuation()
         for campaign in campaigns:
             try:
                 with self.env.cr.savepoint():
                     campaign._with_engine_user()
-                    if not self._is_cron_continuation():
+                    if enrol:
                         campaign.sync_participants()
                     self.env["marketing.trace"]._expire_waiting_traces(campaign)
             except TRANSIENT_ERRORS:
