@@ -50,6 +50,7 @@ delay or on the parent's mail being opened, replied, clicked or bounced.
             "marketing_automation_community/static/tests/tours/**/*",
         ],
     },
+    "uninstall_hook": "uninstall_hook",
     "application": True,
     "installable": True,
 }

@@ -471,8 +471,13 @@ class MarketingCampaign(models.Model):
         users. Marketing users only read server actions (see the access
         rights): sudo creates this fixed action of the template, a non-code
         action or one line calling a method of the target model, which nobody
-        has to edit. It runs with the rights of the campaign's responsible."""
-        return (
+        has to edit. It runs with the rights of the campaign's responsible.
+
+        The action belongs to the module (an external id kept by updates):
+        uninstalling the module removes it with the campaigns, instead of
+        leaving an action that calls a method which no longer exists."""
+        # sudo: see above; the external id is bookkeeping of the same action
+        action = (
             self.env["ir.actions.server"]
             .sudo()
             .create(
@@ -489,8 +494,17 @@ class MarketingCampaign(models.Model):
                     **values,
                 }
             )
-            .sudo(False)
         )
+        self.env["ir.model.data"].sudo().create(
+            {
+                "module": "marketing_automation_community",
+                "name": f"campaign_template_action_{action.id}",
+                "model": action._name,
+                "res_id": action.id,
+                "noupdate": True,
+            }
+        )
+        return action.sudo(False)
 
     @api.model
     def _get_confirmed_contacts_list(self):

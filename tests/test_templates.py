@@ -71,9 +71,20 @@ class TemplateCase(MarketingAutomationCommon):
         )
 
     def _check_server_action(self, action):
-        """A template's action needs no code editing and is kept for marketing users."""
+        """A template's action needs no code editing, is kept for marketing users,
+        and belongs to the module: its uninstall removes it (an external id that
+        module updates keep)."""
         action = action.sudo()
         self.assertEqual(action.groups_id, self.env.ref(USER_GROUP))
+        external_ids = (
+            self.env["ir.model.data"]
+            .sudo()
+            .search([("model", "=", "ir.actions.server"), ("res_id", "in", action.ids)])
+        )
+        self.assertEqual(
+            external_ids.mapped("module"), ["marketing_automation_community"] * len(action)
+        )
+        self.assertTrue(all(external_ids.mapped("noupdate")))
         if action.state == "code":
             self.assertRegex(action.code, r"^record\._marketing_\w+\(\)$")
         else:
