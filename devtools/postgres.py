@@ -1,4 +1,4 @@
-"""The PostgreSQL server: the one named by PGHOST..., or the private cluster; maintenance SQL."""
+"""A PostgreSQL server (its address and user), the one named by PGHOST..., maintenance SQL."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 
-from .common import SetupError, file_lock, run
+from .common import SetupError, run
 
 
 @dataclass
@@ -80,13 +79,3 @@ def external_pg(odoo) -> PgServer:
             )
     sql(odoo, pg, [("SELECT 1", [])])
     return pg
-
-
-def ensure_postgres(odoo, cache: Path) -> PgServer:
-    """The server of PGHOST..., or the private cluster of the cache folder, started."""
-    if os.environ.get("PGHOST"):
-        return external_pg(odoo)
-    from .cluster import Cluster  # noqa: PLC0415 (only needed without PGHOST)
-
-    with file_lock(cache / ".pg.lock", "PostgreSQL start"):
-        return Cluster(cache).ensure()

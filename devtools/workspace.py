@@ -7,10 +7,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .common import MODULE, REPO_DIR, SetupError, cache_dir
+from .cluster import Cluster
+from .common import MODULE, REPO_DIR, SetupError, cache_dir, file_lock
 from .database import Database
 from .find_odoo import Odoo, check_dependencies, ensure_requirements, find_odoo
-from .postgres import PgServer, ensure_postgres
+from .postgres import PgServer, external_pg
 
 # what `./dev test` imports from requirements-dev.txt (installed when one is missing)
 TEST_IMPORTS = (
@@ -92,6 +93,14 @@ class Env:
     def odoo_cmd(self, config: Path, *args, subcommand: str | None = None) -> list[str]:
         sub = [subcommand] if subcommand else []  # "odoo shell -c ...", not "odoo -c ... shell"
         return [*self.odoo.command, *sub, "-c", str(config), *map(str, args)]
+
+
+def ensure_postgres(odoo: Odoo, cache: Path) -> PgServer:
+    """The server named by PGHOST..., or the private cluster of the cache folder, started."""
+    if os.environ.get("PGHOST"):
+        return external_pg(odoo)
+    with file_lock(cache / ".pg.lock", "PostgreSQL start"):
+        return Cluster(cache).ensure()
 
 
 def setup(requirements=()) -> Env:
