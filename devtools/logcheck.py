@@ -9,6 +9,9 @@ from pathlib import Path
 # on, and Odoo 18 then logs this ERROR; enabling test mode earlier would make Odoo run every
 # module's tests itself.
 HARMLESS = (r"odoo\.tests\.common: Importing test framework, avoid importing from business",)
+# Tests may log warnings on purpose (and the browser's console warnings reach Odoo's log at
+# that level whatever the log level); ERROR and CRITICAL records still fail the run.
+WARNINGS = (r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \d+ WARNING ",)
 
 
 def log_is_clean(odoo, log: Path, *, ignore=(), may_be_empty: bool = False) -> bool:
