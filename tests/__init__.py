@@ -19,3 +19,4 @@ from . import test_templates
 from . import test_templates_ui
 from . import test_demo
 from . import test_concurrency
+from . import test_faults
