@@ -15,10 +15,15 @@ from .common import MarketingAutomationCommon
 CRON_XMLID = "marketing_automation_community.ir_cron_marketing_automation"
 
 
+class WorkerKilled(BaseException):
+    """A worker killed mid-batch: not an ``Exception``, so nothing in the
+    engine catches it, as nothing runs after a kill."""
+
+
 @tagged("marketing_automation", "post_install", "-at_install")
 class TestCron(MarketingAutomationCommon, CronMixinCase):
     """The scheduler: what it runs, in which batches, when it wakes up, and the
-    guarantee that two workers never claim the same trace."""
+    guarantee that two workers (or a killed one) never run a trace twice."""
 
     @classmethod
     def setUpClass(cls):
@@ -315,8 +320,8 @@ class TestCron(MarketingAutomationCommon, CronMixinCase):
 
 @tagged("marketing_automation", "post_install", "-at_install")
 class TestCronWorkers(TransactionCase):
-    """Several workers claiming due traces at once (see test_concurrency for
-    whole scheduler runs in parallel and killed workers).
+    """Several workers running the scheduler at once, and a worker killed
+    mid-batch.
 
     Workers only see each other's committed data, in their own transactions.
     TransactionCase runs the test in a cursor that must never commit; the
@@ -336,9 +341,9 @@ class TestCronWorkers(TransactionCase):
         self.addCleanup(cr.close)  # closing rolls back what was not committed
         return api.Environment(cr, SUPERUSER_ID, {})
 
-    def _commit_campaign(self, count):
-        """Commit a running campaign with ``count`` traces of one root server
-        action due now; return their ids."""
+    def _commit_campaign(self, activity_type, count):
+        """Commit a running campaign with ``count`` traces of one root
+        ``activity_type`` activity due now; return their ids."""
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
             cr.execute("SELECT COALESCE(MAX(id), 0) FROM ir_cron_trigger")
@@ -358,12 +363,24 @@ class TestCronWorkers(TransactionCase):
                     "user_id": env.ref("base.user_admin").id,
                 }
             )
-            activity = env["marketing.activity"].create(
-                {
-                    "name": "Root",
-                    "campaign_id": campaign.id,
-                    "activity_type": "action",
-                    "server_action_id": env["ir.actions.server"]
+            values = {"name": "Root", "campaign_id": campaign.id, "activity_type": activity_type}
+            if activity_type == "email":
+                values["mass_mailing_id"] = (
+                    env["mailing.mailing"]
+                    .create(
+                        {
+                            "subject": "Workers",
+                            "mailing_type": "mail",
+                            "mailing_model_id": env["ir.model"]._get_id("res.partner"),
+                            "use_in_marketing_automation": True,
+                            "body_html": "<p>Hello</p>",
+                        }
+                    )
+                    .id
+                )
+            else:
+                values["server_action_id"] = (
+                    env["ir.actions.server"]
                     .create(
                         {
                             "name": "Workers",
@@ -372,10 +389,10 @@ class TestCronWorkers(TransactionCase):
                             "code": "record.write({'ref': 'engaged'})",
                         }
                     )
-                    .id,
-                    "trigger_type": "begin",
-                    "interval_number": 0,
-                }
+                    .id
+                )
+            activity = env["marketing.activity"].create(
+                dict(values, trigger_type="begin", interval_number=0)
             )
             campaign.state = "running"
             campaign.sync_participants()
@@ -384,6 +401,7 @@ class TestCronWorkers(TransactionCase):
                 "campaign_id": campaign.id,
                 "utm_campaign_id": campaign.utm_campaign_id.id,
                 "activity_id": activity.id,
+                "mailing_id": activity.mass_mailing_id.id,
                 "server_action_id": activity.server_action_id.id,
                 "trace_ids": activity.trace_ids.ids,
                 "last_trigger_id": last_trigger_id,
@@ -394,7 +412,12 @@ class TestCronWorkers(TransactionCase):
     def _remove_committed(self, data):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
+            mailing = env["mailing.mailing"].browse(data["mailing_id"]).exists()
+            env["mail.mail"].search([("mailing_id", "in", mailing.ids)]).unlink()
             env["marketing.campaign"].browse(data["campaign_id"]).exists().unlink()
+            source = mailing.source_id
+            mailing.unlink()
+            source.unlink()
             env["utm.campaign"].browse(data["utm_campaign_id"]).exists().unlink()
             env["ir.actions.server"].browse(data["server_action_id"]).exists().unlink()
             env["res.partner"].browse(data["partner_ids"]).exists().unlink()
@@ -402,7 +425,7 @@ class TestCronWorkers(TransactionCase):
 
     def test_workers_never_claim_the_same_trace(self):
         with freeze_time(self.reference_now):
-            data = self._commit_campaign(6)
+            data = self._commit_campaign("action", 6)
             env_a, env_b = self._worker_env(), self._worker_env()
             activity_a = env_a["marketing.activity"].browse(data["activity_id"])
             activity_b = env_b["marketing.activity"].browse(data["activity_id"])
@@ -452,7 +475,7 @@ class TestCronWorkers(TransactionCase):
             freeze_time(self.reference_now),
             patch.object(Trace, "_get_batch_size", autospec=True, return_value=2),
         ):
-            data = self._commit_campaign(5)
+            data = self._commit_campaign("action", 5)
             worker = self._worker_env()
             cron = worker.ref(CRON_XMLID)
             progress = worker["ir.cron.progress"].create({"cron_id": cron.id})
@@ -471,3 +494,73 @@ class TestCronWorkers(TransactionCase):
     def _remove_progress(self, progress_id):
         with self.registry.cursor() as cr:
             api.Environment(cr, SUPERUSER_ID, {})["ir.cron.progress"].browse(progress_id).unlink()
+
+    def test_killed_worker_runs_nothing_twice(self):
+        Mailing = type(self.env["mailing.mailing"])
+        send_origin = Mailing._action_send_mail
+        sends = []
+
+        def send_and_die_on_second_batch(mailing, res_ids=None):
+            sends.append(res_ids)
+            result = send_origin(mailing, res_ids)
+            if len(sends) == 2:
+                raise WorkerKilled()
+            return result
+
+        Trace = type(self.env["marketing.trace"])
+        with freeze_time(self.reference_now):
+            data = self._commit_campaign("email", 4)
+            worker = self._worker_env()
+            campaign = worker["marketing.campaign"].browse(data["campaign_id"])
+            with (
+                patch.object(Trace, "_get_batch_size", autospec=True, return_value=2),
+                patch.object(
+                    Mailing,
+                    "_action_send_mail",
+                    autospec=True,
+                    side_effect=send_and_die_on_second_batch,
+                ),
+                self.assertRaises(WorkerKilled),
+            ):
+                worker["marketing.trace"]._execute_due_traces(campaign, auto_commit=True)
+            # the second batch was marked and its mails queued, then the worker died
+            self.assertEqual(len(sends), 2)
+            died_on = worker["marketing.trace"].search([("res_id", "in", sends[1])])
+            self.assertEqual(len(died_on), 2)
+            worker.cr.rollback()
+
+            check = self._worker_env()
+            traces = check["marketing.trace"].browse(data["trace_ids"])
+            done = traces.filtered(lambda t: t.res_id in sends[0])
+            lost = traces - done
+            self.assertEqual(sorted(lost.ids), sorted(died_on.ids))
+            self.assertEqual(set(done.mapped("state")), {"processed"})
+            self.assertEqual(len(done.mailing_trace_ids), 2)
+            # the dead batch is scheduled again, without mail nor mailing trace
+            self.assertEqual(set(lost.mapped("state")), {"scheduled"})
+            self.assertFalse(lost.mailing_trace_ids)
+            mails = check["mail.mail"].search([("mailing_id", "=", data["mailing_id"])])
+            self.assertEqual(sorted(mails.recipient_ids.ids), sorted(sends[0]))
+            claimable = check["marketing.trace"]._claim_due_traces(lost.activity_id, 10)
+            self.assertEqual(sorted(claimable.ids), sorted(lost.ids))
+            check.cr.rollback()
+
+            # the next run sends the rest only, and the one after nothing
+            worker = self._worker_env()
+            campaign = worker["marketing.campaign"].browse(data["campaign_id"])
+            self.assertEqual(
+                worker["marketing.trace"]._execute_due_traces(campaign, auto_commit=True), 2
+            )
+            self.assertEqual(
+                worker["marketing.trace"]._execute_due_traces(campaign, auto_commit=True), 0
+            )
+            worker.cr.commit()
+
+            check = self._worker_env()
+            traces = check["marketing.trace"].browse(data["trace_ids"])
+            self.assertEqual(set(traces.mapped("state")), {"processed"})
+            for trace in traces:
+                self.assertEqual(len(trace.mailing_trace_ids), 1, "one message per trace")
+            mails = check["mail.mail"].search([("mailing_id", "=", data["mailing_id"])])
+            self.assertEqual(len(mails), 4)
+            self.assertEqual(sorted(mails.recipient_ids.ids), sorted(data["partner_ids"]))
