@@ -1,10 +1,11 @@
 import logging
 import threading
+import time
 import traceback
 from collections import Counter
 from unittest.mock import patch
 
-from odoo import SUPERUSER_ID, Command, api, fields
+from odoo import SUPERUSER_ID, Command, api
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
@@ -234,10 +235,13 @@ class TestConcurrency(TransactionCase):
     # ------------------------------------------------------------
 
     def _run_scheduler(self, name, campaign_id, calls=1, barrier=None, turnstile=None):
-        """Run the scheduler ``calls`` times in a new thread with its own
-        cursor, as the cron (OdooBot) does, or until nothing is due; return
-        the exception that stopped it, if any. Like the cron runner, each call
-        commits or rolls back its transaction."""
+        """Run the scheduler in a new thread with its own cursor, as the cron
+        (OdooBot) does, ``calls`` times at most, until the campaign is done:
+        enrolled, nothing left scheduled (while another worker enrols, a
+        worker finds nothing to do yet and calls again, as the cron runner
+        would a little later). Like the cron runner, each call commits or
+        rolls back its transaction. Return the thread and a dict that gets
+        the exception that stopped it, if any."""
         outcome = {}
 
         def work():
@@ -249,15 +253,13 @@ class TestConcurrency(TransactionCase):
                         cr.execute("SET lock_timeout TO '20s'")
                         env = api.Environment(cr, SUPERUSER_ID, {})
                         env["marketing.campaign"]._cron_process_campaigns()
-                        due = env["marketing.trace"].search_count(
-                            [
-                                ("campaign_id", "=", campaign_id),
-                                ("state", "=", "scheduled"),
-                                ("schedule_date", "<=", fields.Datetime.now()),
-                            ]
+                        campaign = env["marketing.campaign"].browse(campaign_id)
+                        done = campaign.participant_ids and not env["marketing.trace"].search_count(
+                            [("campaign_id", "=", campaign_id), ("state", "=", "scheduled")]
                         )
-                    if not due:
+                    if done:
                         break
+                    time.sleep(0.05)
             except BaseException as error:  # noqa: BLE001 - the test reports it
                 _logger.info("Scheduler worker %s stopped by %r", name, error)
                 outcome["error"] = error
