@@ -213,17 +213,37 @@ class TestBadInput(MarketingAutomationCommon):
             self._rpc("mailing.mailing", "unlink", [mailing_id])
         self.assertIn("activity Empty email of campaign Bad input", str(caught.exception))
 
-        # written, started, then emptied behind the campaign
+        # written, started, then emptied behind the campaign (and an SMS too)
         self._rpc("mailing.mailing", "write", [mailing_id], {"body_html": "<p>Hello</p>"})
+        sms_id = self._rpc(
+            "marketing.activity",
+            "create",
+            [
+                {
+                    "name": "SMS",
+                    "campaign_id": campaign_id,
+                    "activity_type": "sms",
+                    "mass_mailing_id": self.mailing_sms.id,
+                    "interval_number": 0,
+                }
+            ],
+        )[0]
         self._rpc("marketing.campaign", "action_start_campaign", [campaign_id])
         self._rpc("marketing.campaign", "sync_participants", [campaign_id])
         self._rpc("mailing.mailing", "write", [mailing_id], {"body_html": "<p><br></p>"})
-        with self.mock_mail_gateway():
+        self._rpc("mailing.mailing", "write", [self.mailing_sms.id], {"body_plaintext": " \n"})
+        with self.mock_mail_gateway(), self.mockSMSGateway():
             self._rpc("marketing.campaign", "execute_activities", [campaign_id])
-        traces = self.env["marketing.activity"].browse(email_id).trace_ids
-        self.assertTraceStates(traces, "rejected", "Not sent: the template Empty is empty.")
-        self.assertFalse(traces.mailing_trace_ids)
+        email, sms = self.env["marketing.activity"].browse([email_id, sms_id])
+        self.assertTraceStates(
+            email.trace_ids, "rejected", "Not sent: the template Empty is empty."
+        )
+        self.assertTraceStates(
+            sms.trace_ids, "rejected", "Not sent: the template Welcome SMS is empty."
+        )
+        self.assertFalse((email + sms).trace_ids.mailing_trace_ids)
         self.assertFalse(self._new_mails)
+        self.assertFalse(self._new_sms)
 
     # ------------------------------------------------------------
     # TEXT
