@@ -94,6 +94,20 @@ class TestBadInput(MarketingAutomationCommon):
             self._rpc("marketing.campaign", "read", [campaign_id], ["domain"])[0]["domain"],
             repr([("id", "in", self.contacts.ids)]),
         )
+        # in the language of the user's session
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(
+            ["marketing_automation_community"], ["fr_FR"], overwrite=True
+        )
+        with self.assertRaises(ValidationError) as caught:
+            self._rpc(
+                "marketing.campaign",
+                "write",
+                [campaign_id],
+                {"domain": "[('no_such_field', '=', 1)]"},
+                context={"lang": "fr_FR"},
+            )
+        self.assertIn("n'est pas valide pour", str(caught.exception))
 
     @users("user_marketing_automation")
     def test_form_filter_refused_with_reason(self):
