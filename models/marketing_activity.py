@@ -6,6 +6,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
+from odoo.tools import is_html_empty
 
 _logger = logging.getLogger(__name__)
 
@@ -702,6 +703,12 @@ class MarketingActivity(models.Model):
             mailing = self.mass_mailing_id
             if not mailing.active:
                 return _("Not sent: the template %(mailing)s is archived.", mailing=mailing.subject)
+            if (
+                is_html_empty(mailing.body_html)
+                if mailing.mailing_type == "mail"
+                else not (mailing.body_plaintext or "").strip()
+            ):
+                return _("Not sent: the template %(mailing)s is empty.", mailing=mailing.subject)
             if (
                 mailing.mailing_type != self.mass_mailing_id_mailing_type
                 or mailing.mailing_model_real != model.model

@@ -18,3 +18,5 @@ from . import test_workflow_editor_js
 from . import test_templates
 from . import test_templates_ui
 from . import test_demo
+from . import test_concurrency
+from . import test_faults

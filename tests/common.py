@@ -64,6 +64,14 @@ class MarketingAutomationCommon(MassSMSCommon):
         )
 
     @classmethod
+    def _act_as_marketing_user(cls):
+        """From now on the tests of the class act as the marketing user (only
+        the Marketing Automation user group): the campaigns they create,
+        start, run and test are his and go through his access rights. The
+        records made before stay bound to the administrator who set them up."""
+        cls.env = cls.env(user=cls.user_marketing_automation)
+
+    @classmethod
     def _create_marketing_mailing(cls, subject, mailing_type, model_name="res.partner"):
         values = {
             "subject": subject,
@@ -101,7 +109,8 @@ class MarketingAutomationCommon(MassSMSCommon):
             "sms": {"mass_mailing_id": cls.mailing_sms.id},
             "action": {"server_action_id": cls.server_action.id},
         }[activity_type]
-        return cls.env["marketing.activity"].create(
+        # whoever changes a workflow becomes its responsible: the campaign's user adds it
+        return campaign.env["marketing.activity"].create(
             {
                 "name": f"{activity_type} activity",
                 "campaign_id": campaign.id,

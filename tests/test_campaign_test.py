@@ -467,18 +467,32 @@ class TestMetrics(MarketingAutomationCommon):
         self.assertEqual(before[sms]["total_sent"], len(self.contacts))
 
     def test_participant_counts(self):
+        """The participant counts of a campaign (running, completed, total,
+        tests): test participants apart, a stopped participant completed, a
+        deleted record's participant in the total only; computed for many
+        campaigns at once without a query per campaign."""
         campaign = self._create_campaign()
         self._create_activity(campaign, "action")
         self._create_activity(campaign, "action", interval_number=1, interval_type="days")
         completed, running, deleted = self.contacts
+        # campaigns of 1, 2 and 3 records, so that mixed up counts show
+        others = self.env["marketing.campaign"].concat(
+            *(
+                self._create_campaign(
+                    domain=[("id", "in", self.contacts[: 1 + index % 3].ids)],
+                    name=f"Campaign {index}",
+                )
+                for index in range(6)
+            )
+        )
+        for other in others:
+            self._create_activity(other, "action", interval_number=1)
         with freeze_time(self.reference_now):
             tests = self._launch_test(campaign, running) | self._launch_test(campaign, completed)
             self.assertEqual(self._participant_counts(campaign), [0, 0, 0, 2], "tests only")
-            self._run_campaign(campaign)
+            self._run_campaign(campaign + others)
             self.assertEqual(self._participant_counts(campaign), [3, 0, 3, 2])
-            campaign.participant_ids.filtered(
-                lambda p: not p.is_test and p.res_id == completed.id
-            ).action_set_completed()
+            self._participant(campaign, completed).action_set_completed()
             tests[1].action_set_completed()
             deleted.unlink()
             campaign.sync_participants()
@@ -488,6 +502,17 @@ class TestMetrics(MarketingAutomationCommon):
         )
         self.assertEqual(tests.mapped("state"), ["running", "completed"])
         self.assertEqual(self._participant_counts(campaign), [1, 1, 3, 2])
+        for index, other in enumerate(others):
+            size = 1 + index % 3
+            self.assertEqual(self._participant_counts(other), [size, 0, size, 0], other.name)
+
+        campaigns = self.env["marketing.campaign"].browse((campaign + others).ids)
+        self._count_queries(lambda: campaigns[:2].read(self.PARTICIPANT_COUNTS))  # warm-up
+        self.assertEqual(
+            self._count_queries(lambda: campaigns[:2].read(self.PARTICIPANT_COUNTS)),
+            self._count_queries(lambda: campaigns.read(self.PARTICIPANT_COUNTS)),
+            "participant counts must not query per campaign",
+        )
 
     def test_metrics_computed_in_batch(self):
         # campaigns of 1, 2 and 3 records, so that mixed up results show
@@ -517,13 +542,6 @@ class TestMetrics(MarketingAutomationCommon):
             self._count_queries(lambda: activities.read(self.STATISTICS)),
             "activity statistics must not query per activity",
         )
-        self._count_queries(lambda: campaigns[:2].read(self.PARTICIPANT_COUNTS))  # warm-up
-        self.assertEqual(
-            self._count_queries(lambda: campaigns[:2].read(self.PARTICIPANT_COUNTS)),
-            self._count_queries(lambda: campaigns.read(self.PARTICIPANT_COUNTS)),
-            "participant counts must not query per campaign",
-        )
-
         for index, campaign in enumerate(campaigns):
             size = 1 + index % 3
             email, action = campaign.marketing_activity_ids.sorted("interval_standardized")
@@ -531,4 +549,3 @@ class TestMetrics(MarketingAutomationCommon):
                 (email.processed, email.total_sent, email.total_open), (size, size, size)
             )
             self.assertEqual((action.processed, action.rejected), (0, 0))
-            self.assertEqual(self._participant_counts(campaign), [size, 0, size, int(index == 0)])

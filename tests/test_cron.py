@@ -31,6 +31,7 @@ class TestCron(MarketingAutomationCommon, CronMixinCase):
         cls.cron = cls.env.ref(CRON_XMLID)
         # the test contacts and the ones created later on match the filter
         cls.domain = [("name", "=like", "Contact %")]
+        cls._act_as_marketing_user()
 
     def _run_cron(self):
         self.cron.method_direct_trigger()
@@ -90,7 +91,9 @@ class TestCron(MarketingAutomationCommon, CronMixinCase):
         self.assertFalse(self._new_mails)
 
     def test_cron_bounded_batches(self):
-        self.env["ir.config_parameter"].set_param("marketing_automation_community.batch_size", 2)
+        self.env["ir.config_parameter"].sudo().set_param(
+            "marketing_automation_community.batch_size", 2
+        )
         more_contacts = self.env["res.partner"].create(
             [
                 {"name": f"Contact extra {index}", "email": f"extra{index}@example.com"}
@@ -281,7 +284,7 @@ class TestCron(MarketingAutomationCommon, CronMixinCase):
         self.assertFalse(self._sms, "sent by the SMS queue, not inside the batch")
 
     def test_cron_call_bounded_by_max_batches(self):
-        set_param = self.env["ir.config_parameter"].set_param
+        set_param = self.env["ir.config_parameter"].sudo().set_param
         set_param("marketing_automation_community.batch_size", 2)
         set_param("marketing_automation_community.cron_max_batches", 1)
         campaign = self._create_campaign(domain=self.domain)
@@ -299,7 +302,7 @@ class TestCron(MarketingAutomationCommon, CronMixinCase):
         """A wrong batch size or batch count in the system parameters falls
         back to the defaults (200 traces, 10 batches) instead of stopping the
         scheduler."""
-        set_param = self.env["ir.config_parameter"].set_param
+        set_param = self.env["ir.config_parameter"].sudo().set_param
         set_param("marketing_automation_community.batch_size", "two hundred")
         set_param("marketing_automation_community.cron_max_batches", "0")
         campaign = self._create_campaign(domain=self.domain)

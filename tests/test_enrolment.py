@@ -413,34 +413,3 @@ class TestEnrolment(MarketingAutomationCommon):
             other.action_start_campaign()
             other.sync_participants()
         self.assertEqual(len(self._real(other)), len(self.records))
-
-    def test_participant_counts(self):
-        campaign, _root = self._new_campaign()
-        self._create_activity(campaign, "action", name="At once", interval_number=0)
-        with freeze_time(self.reference_now):
-            self.env["marketing.campaign.test"].create(
-                {"campaign_id": campaign.id, "res_id": self.records[0].id}
-            ).action_launch_test()
-            self.env["marketing.campaign.test"].create(
-                {"campaign_id": campaign.id, "res_id": self.records[1].id}
-            ).action_launch_test()
-            campaign.action_start_campaign()
-            counts = (
-                campaign.running_participant_count,
-                campaign.completed_participant_count,
-                campaign.total_participant_count,
-                campaign.test_participant_count,
-            )
-            self.assertEqual(counts, (0, 0, 0, 2))
-            campaign.sync_participants()
-            self.assertEqual(campaign.running_participant_count, 4)
-            self._participant(campaign, self.records[0]).action_set_completed()
-            self._participant(campaign, self.records[1]).action_set_completed()
-            self.records[2].unlink()
-            campaign.sync_participants()
-        states = self._real(campaign).mapped("state")
-        self.assertEqual(sorted(states), ["completed", "completed", "running", "unlinked"])
-        self.assertEqual(campaign.running_participant_count, 1)
-        self.assertEqual(campaign.completed_participant_count, 2)
-        self.assertEqual(campaign.total_participant_count, 4)
-        self.assertEqual(campaign.test_participant_count, 2)

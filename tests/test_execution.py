@@ -24,6 +24,7 @@ class TestExecution(MarketingAutomationCommon):
         super().setUpClass()
         # the test contacts and the ones created later on match the filter
         cls.domain = [("name", "=like", "Contact %")]
+        cls._act_as_marketing_user()
 
     def assertRefused(self, activity, *refusals):
         """Each (record, reason) of ``refusals`` has its trace rejected with
@@ -161,7 +162,7 @@ class TestExecution(MarketingAutomationCommon):
     def test_sms_rejected_recipients(self):
         blacklisted, without_phone, reachable = self.contacts
         without_phone.phone = False
-        self.env["phone.blacklist"].create({"number": blacklisted.phone})
+        self.env["phone.blacklist"].sudo().create({"number": blacklisted.phone})
         invalid_phone = self.env["res.partner"].create(
             {
                 "name": "Contact invalid phone",
@@ -208,11 +209,23 @@ class TestExecution(MarketingAutomationCommon):
     @mute_logger(TRACE_LOGGER, "odoo.addons.base.models.ir_actions")
     def test_action_runs_with_responsible_rights(self):
         employee = mail_new_test_user(
-            self.env,
+            self.env(su=True),
             login="employee_automation",
             groups="base.group_user,marketing_automation_community.group_marketing_automation_user",
         )
-        campaign = self._create_campaign(user_id=employee.id)
+        # his own campaign: he may read the contacts, not change them
+        campaign = (
+            self.env["marketing.campaign"]
+            .with_user(employee)
+            .create(
+                {
+                    "name": "Employee's",
+                    "model_id": self.partner_model.id,
+                    "domain": repr([("id", "in", self.contacts.ids)]),
+                }
+            )
+        )
+        self.assertEqual(campaign.user_id, employee)
         activity = self._create_activity(campaign, "action")
         with freeze_time(self.reference_now):
             self._start(campaign)

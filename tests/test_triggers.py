@@ -106,6 +106,7 @@ class TestTriggers(MarketingAutomationCommon):
                 for index in range(3, 5)
             ]
         )
+        cls._act_as_marketing_user()
 
     def _create_children(self, parent, triggers, **values):
         """A server action child of ``parent`` per trigger, two hours after it."""
@@ -360,6 +361,7 @@ class TestTriggers(MarketingAutomationCommon):
         # replies reach Odoo through an alias
         self.mailing_email.reply_to = (
             self.env["mail.alias"]
+            .sudo()
             .create(
                 {
                     "alias_name": "offers",
@@ -630,6 +632,7 @@ class TestTriggers(MarketingAutomationCommon):
             campaign,
             "action",
             server_action_id=self.env["ir.actions.server"]
+            .sudo()
             .create(
                 {
                     "name": "Broken",

@@ -1,0 +1,430 @@
+import logging
+import threading
+import time
+import traceback
+from collections import Counter
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, Command, api
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
+
+_logger = logging.getLogger(__name__)
+
+PARAM_PREFIX = "marketing_automation_community."
+
+
+class WorkerKilled(BaseException):
+    """A worker killed mid-batch: not an ``Exception``, so nothing in the
+    engine catches it, as nothing runs after a ``kill -9``."""
+
+
+class Turnstile:
+    """Makes two scheduler workers take turns at the worst moment.
+
+    The scheduler reports its progress to the cron runner right after it
+    committed a batch, once it counted the traces left, so in a new
+    transaction whose snapshot is already taken. A worker held there until
+    the other one commits its next batch then claims, sends and writes with a
+    snapshot older than the other's latest commit: every conflict between two
+    workers (rows claimed, processed or written by the other) shows up, at
+    every batch, instead of once in a while. A worker whose partner has
+    finished waits no more."""
+
+    def __init__(self, timeout=5):
+        self.timeout = timeout
+        self.condition = threading.Condition()
+        self.commits = Counter()
+        self.finished = set()
+
+    def _others(self, name):
+        return sum(count for worker, count in self.commits.items() if worker != name)
+
+    def notify_progress(self, *args, **kwargs):
+        name = threading.current_thread().name
+        with self.condition:
+            self.commits[name] += 1
+            self.condition.notify_all()
+            before = self._others(name)
+            self.condition.wait_for(
+                lambda: self._others(name) > before or self.finished - {name},
+                timeout=self.timeout,
+            )
+
+    def finish(self, name):
+        with self.condition:
+            self.finished.add(name)
+            self.condition.notify_all()
+
+
+@tagged("marketing_automation", "post_install", "-at_install")
+class TestConcurrency(TransactionCase):
+    """Scheduler workers running at the same time, and a worker killed in the
+    middle of a batch, on committed data and real, independent cursors.
+
+    ``TransactionCase`` runs each test in a transaction that is never
+    committed, and only ``HttpCase`` puts the registry in test mode: here
+    ``registry.cursor()`` opens a real connection, as another cron worker
+    would, and the threads below are not marked as testing, so the scheduler
+    commits its batches as in production. The test's own transaction writes
+    nothing (another worker's inserts would wait for its locks); what the
+    workers commit is removed at the end. No mail can leave: nothing runs the
+    mail queue, and sending raises."""
+
+    def setUp(self):
+        super().setUp()
+        MailServer = type(self.env["ir.mail_server"])
+        for method in ("connect", "send_email"):
+            patcher = patch.object(
+                MailServer, method, side_effect=AssertionError("no mail leaves a test")
+            )
+            patcher.start()
+            self.addCleanup(patcher.stop)
+
+    # ------------------------------------------------------------
+    # COMMITTED DATA
+    # ------------------------------------------------------------
+
+    def _committed_env(self):
+        """A real cursor of its own, rolled back and closed at the end."""
+        cr = self.registry.cursor()
+        # a worker waiting for another's locks fails instead of hanging the tests
+        cr.execute("SET lock_timeout TO '20s'")
+        self.addCleanup(cr.close)
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    def _commit_campaign(self, size, settings):
+        """Commit a running campaign of a marketing user on ``size`` new
+        contacts: an email at once, then a server action at once. Each run of
+        the action appends ``"a"`` to the contact's reference, so a contact
+        whose action ran twice shows it. The other running campaigns of the
+        database are stopped meanwhile (the scheduler runs every running
+        campaign), and ``settings`` are the scheduler's system parameters."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(
+                cr, SUPERUSER_ID, {"tracking_disable": True, "mail_create_nolog": True}
+            )
+            cr.execute("SELECT COALESCE(MAX(id), 0) FROM ir_cron_trigger")
+            data = {"last_trigger_id": cr.fetchone()[0]}
+            cr.execute(
+                "UPDATE marketing_campaign SET state = 'stopped' WHERE state = 'running' "
+                "RETURNING id"
+            )
+            data["stopped_campaign_ids"] = [row[0] for row in cr.fetchall()]
+            Param = env["ir.config_parameter"]
+            data["settings"] = {key: Param.get_param(PARAM_PREFIX + key) for key in settings}
+            for key, value in settings.items():
+                Param.set_param(PARAM_PREFIX + key, value)
+            user = (
+                env["res.users"]
+                .with_context(no_reset_password=True)
+                .create(
+                    {
+                        "name": "Concurrent Marketer",
+                        "login": "concurrent_marketer",
+                        "email": "concurrent.marketer@example.com",
+                        "groups_id": [
+                            Command.set(
+                                [
+                                    env.ref("base.group_user").id,
+                                    env.ref("base.group_partner_manager").id,
+                                    env.ref(
+                                        "marketing_automation_community."
+                                        "group_marketing_automation_user"
+                                    ).id,
+                                ]
+                            )
+                        ],
+                    }
+                )
+            )
+            data["user_id"] = user.id
+            partners = env["res.partner"].create(
+                [
+                    {"name": f"Concurrent {index}", "email": f"concurrent.{index}@example.com"}
+                    for index in range(size)
+                ]
+            )
+            data["partner_ids"] = partners.ids
+            partner_model = env["ir.model"]._get("res.partner")
+            mailing = env["mailing.mailing"].create(
+                {
+                    "subject": "Concurrent welcome",
+                    "mailing_type": "mail",
+                    "mailing_model_id": partner_model.id,
+                    "use_in_marketing_automation": True,
+                    "body_html": "<p>Welcome</p>",
+                }
+            )
+            data["mailing_id"] = mailing.id
+            action = env["ir.actions.server"].create(
+                {
+                    "name": "Count the runs",
+                    "model_id": partner_model.id,
+                    "state": "code",
+                    "code": "record.write({'ref': (record.ref or '') + 'a'})",
+                }
+            )
+            data["server_action_id"] = action.id
+            campaign = (
+                env["marketing.campaign"]
+                .with_user(user)
+                .create(
+                    {
+                        "name": "Concurrency",
+                        "model_id": partner_model.id,
+                        "domain": repr([("id", "in", partners.ids)]),
+                    }
+                )
+            )
+            data["campaign_id"] = campaign.id
+            data["utm_campaign_id"] = campaign.utm_campaign_id.id
+            Activity = env["marketing.activity"].with_user(user)
+            email = Activity.create(
+                {
+                    "name": "Welcome",
+                    "campaign_id": campaign.id,
+                    "activity_type": "email",
+                    "mass_mailing_id": mailing.id,
+                    "interval_number": 0,
+                }
+            )
+            action_activity = Activity.create(
+                {
+                    "name": "Count",
+                    "campaign_id": campaign.id,
+                    "activity_type": "action",
+                    "server_action_id": action.id,
+                    "trigger_type": "activity",
+                    "parent_id": email.id,
+                    "interval_number": 0,
+                }
+            )
+            data["email_activity_id"] = email.id
+            data["action_activity_id"] = action_activity.id
+            campaign.action_start_campaign()
+        self.addCleanup(self._remove_committed, data)
+        return data
+
+    def _remove_committed(self, data):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            mailing = env["mailing.mailing"].browse(data["mailing_id"])
+            env["mail.mail"].search([("mailing_id", "=", mailing.id)]).unlink()
+            env["marketing.campaign"].browse(data["campaign_id"]).unlink()
+            source = mailing.source_id
+            mailing.unlink()
+            source.unlink()
+            env["utm.campaign"].browse(data["utm_campaign_id"]).unlink()
+            env["ir.actions.server"].browse(data["server_action_id"]).unlink()
+            env["res.partner"].browse(data["partner_ids"]).unlink()
+            user = env["res.users"].browse(data["user_id"])
+            user_partner = user.partner_id
+            user.unlink()
+            user_partner.unlink()
+            env["ir.cron.trigger"].search([("id", ">", data["last_trigger_id"])]).unlink()
+            Param = env["ir.config_parameter"]
+            for key, value in data["settings"].items():
+                Param.set_param(PARAM_PREFIX + key, value or False)
+            env["marketing.campaign"].browse(data["stopped_campaign_ids"]).write(
+                {"state": "running"}
+            )
+
+    # ------------------------------------------------------------
+    # WORKERS
+    # ------------------------------------------------------------
+
+    def _run_scheduler(self, name, campaign_id, calls=1, barrier=None, turnstile=None):
+        """Run the scheduler in a new thread with its own cursor, as the cron
+        (OdooBot) does, ``calls`` times at most, until the campaign is done:
+        enrolled, nothing left scheduled (while another worker enrols, a
+        worker finds nothing to do yet and calls again, as the cron runner
+        would a little later). Like the cron runner, each call commits or
+        rolls back its transaction. Return the thread and a dict that gets
+        the exception that stopped it, if any."""
+        outcome = {}
+
+        def work():
+            try:
+                if barrier:
+                    barrier.wait()
+                for _call in range(calls):
+                    with self.registry.cursor() as cr:
+                        cr.execute("SET lock_timeout TO '20s'")
+                        env = api.Environment(cr, SUPERUSER_ID, {})
+                        env["marketing.campaign"]._cron_process_campaigns()
+                        campaign = env["marketing.campaign"].browse(campaign_id)
+                        done = campaign.participant_ids and not env["marketing.trace"].search_count(
+                            [("campaign_id", "=", campaign_id), ("state", "=", "scheduled")]
+                        )
+                    if done:
+                        break
+                    time.sleep(0.05)
+            except BaseException as error:  # noqa: BLE001 - the test reports it
+                _logger.info("Scheduler worker %s stopped by %r", name, error)
+                outcome["error"] = error
+                outcome["traceback"] = "".join(traceback.format_exception(error))
+            finally:
+                if turnstile:
+                    turnstile.finish(name)
+
+        return threading.Thread(target=work, name=name), outcome
+
+    def _check_exactly_once(self, data):
+        """Every trace ran, once: one mail and one mailing trace per email
+        trace, one run of the action per contact."""
+        env = self._committed_env()
+        partners = env["res.partner"].browse(data["partner_ids"])
+        campaign = env["marketing.campaign"].browse(data["campaign_id"])
+        participants = campaign.participant_ids
+        traces = participants.trace_ids
+        self.assertEqual(
+            Counter(traces.mapped("state")),
+            Counter(processed=2 * len(partners)),
+            Counter(traces.mapped("state_msg")),
+        )
+        self.assertEqual(sorted(participants.mapped("res_id")), sorted(partners.ids))
+        self.assertEqual(set(participants.mapped("state")), {"completed"})
+        email_traces = traces.filtered(lambda t: t.activity_id.id == data["email_activity_id"])
+        self.assertEqual(len(email_traces.mailing_trace_ids), len(partners))
+        for trace in email_traces:
+            self.assertEqual(len(trace.mailing_trace_ids), 1, "one message per trace")
+        mails = env["mail.mail"].search([("mailing_id", "=", data["mailing_id"])])
+        self.assertEqual(len(mails), len(partners), "one mail per contact")
+        self.assertEqual(
+            sorted(partner.id for mail in mails for partner in mail.recipient_ids),
+            sorted(partners.ids),
+        )
+        self.assertEqual(set(partners.mapped("ref")), {"a"}, "the action ran once per contact")
+
+    def _count_action_runs(self):
+        """Count the runs of server actions per worker (thread name); the
+        worker dies at the next run once ``kill["after"]`` runs are done."""
+        Action = type(self.env["ir.actions.server"])
+        run_origin = Action.run
+        runs = Counter()
+        kill = {"after": None}
+        lock = threading.Lock()
+
+        def run(action):
+            if kill["after"] is not None and sum(runs.values()) >= kill["after"]:
+                raise WorkerKilled()
+            result = run_origin(action)
+            with lock:
+                runs[threading.current_thread().name] += 1
+            return result
+
+        patcher = patch.object(Action, "run", autospec=True, side_effect=run)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        return runs, kill
+
+    # ------------------------------------------------------------
+    # TESTS
+    # ------------------------------------------------------------
+
+    def test_two_workers_run_each_trace_once(self):
+        """Two workers run the scheduler at the same time over the same
+        participants (enrolment, an email, then an action): both finish,
+        every trace runs exactly once, every mail is generated once."""
+        data = self._commit_campaign(300, {"batch_size": 20, "cron_max_batches": 2})
+        action_runs, _kill = self._count_action_runs()
+        turnstile = Turnstile()
+        barrier = threading.Barrier(2, timeout=60)
+        workers = [
+            self._run_scheduler(
+                name, data["campaign_id"], calls=100, barrier=barrier, turnstile=turnstile
+            )
+            for name in "AB"
+        ]
+        with (
+            patch.object(
+                type(self.env["ir.cron"]),
+                "_notify_progress",
+                autospec=True,
+                side_effect=turnstile.notify_progress,
+            ),
+            # the conflicts between the workers are expected: PostgreSQL reports them
+            mute_logger("odoo.sql_db"),
+        ):
+            for thread, _outcome in workers:
+                thread.start()
+            for thread, _outcome in workers:
+                thread.join(timeout=600)
+        for thread, outcome in workers:
+            self.assertFalse(thread.is_alive(), f"worker {thread.name} is stuck")
+            if "error" in outcome:
+                self.fail(f"worker {thread.name} died: {outcome['traceback']}")
+        # both really ran batches, taking turns
+        self.assertEqual(set(turnstile.commits), {"A", "B"})
+        self.assertEqual(sum(action_runs.values()), 300, action_runs)
+        self._check_exactly_once(data)
+
+    def test_killed_worker_loses_and_repeats_nothing(self):
+        """A worker killed in the middle of a batch (once while sending the
+        email, once in the action's batch) loses that batch's transaction: the
+        next run does that work, and nothing runs twice."""
+        data = self._commit_campaign(60, {"batch_size": 10, "cron_max_batches": 100})
+        action_runs, kill = self._count_action_runs()
+        Mailing = type(self.env["mailing.mailing"])
+        send_origin = Mailing._action_send_mail
+        sends = []
+
+        def send_then_die_on_third_batch(mailing, res_ids=None):
+            result = send_origin(mailing, res_ids)
+            sends.append(res_ids)
+            if len(sends) == 3:
+                raise WorkerKilled()
+            return result
+
+        with patch.object(
+            Mailing, "_action_send_mail", autospec=True, side_effect=send_then_die_on_third_batch
+        ):
+            thread, outcome = self._run_scheduler("killed in the email step", data["campaign_id"])
+            thread.start()
+            thread.join(timeout=300)
+        self.assertIsInstance(outcome.get("error"), WorkerKilled)
+
+        env = self._committed_env()
+        email = env["marketing.activity"].browse(data["email_activity_id"])
+        sent = email.trace_ids.filtered(lambda t: t.state == "processed")
+        # two batches committed; the third was sent, then lost with its transaction
+        self.assertEqual(len(sent), 20)
+        self.assertEqual(sorted(sent.mapped("res_id")), sorted(sends[0] + sends[1]))
+        self.assertEqual(
+            Counter(email.trace_ids.mapped("state")), Counter(processed=20, scheduled=40)
+        )
+        mails = env["mail.mail"].search([("mailing_id", "=", data["mailing_id"])])
+        self.assertEqual(
+            sorted(partner.id for mail in mails for partner in mail.recipient_ids),
+            sorted(sends[0] + sends[1]),
+        )
+        self.assertFalse((email.trace_ids - sent).mailing_trace_ids)
+        env.cr.rollback()
+
+        kill["after"] = 25
+        thread, outcome = self._run_scheduler("killed in the action step", data["campaign_id"])
+        thread.start()
+        thread.join(timeout=300)
+        kill["after"] = None
+        self.assertIsInstance(outcome.get("error"), WorkerKilled)
+        env.invalidate_all()
+        partners = env["res.partner"].browse(data["partner_ids"])
+        action = env["marketing.activity"].browse(data["action_activity_id"])
+        # every email went; 2 batches of the action were committed, the third died
+        self.assertEqual(set(email.trace_ids.mapped("state")), {"processed"})
+        self.assertEqual(
+            Counter(action.trace_ids.mapped("state")), Counter(processed=20, scheduled=40)
+        )
+        self.assertEqual(Counter(partners.mapped("ref")), Counter({"a": 20, False: 40}))
+        env.cr.rollback()
+
+        thread, outcome = self._run_scheduler("next run", data["campaign_id"], calls=5)
+        thread.start()
+        thread.join(timeout=300)
+        self.assertNotIn("error", outcome)
+        self.assertEqual(action_runs["next run"], 40)
+        self.assertEqual(
+            sum(action_runs.values()), 65, "20 + 5 lost with their transaction + 40 done again"
+        )
+        self._check_exactly_once(data)
