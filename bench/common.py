@@ -53,9 +53,7 @@ def insert_contacts(env, size, ref):
         {"ref": ref, "size": size},
     )
     ids = sorted(row[0] for row in env.cr.fetchall())
-    env.cr.execute(
-        "UPDATE res_partner SET commercial_partner_id = id WHERE ref = %s", [ref]
-    )
+    env.cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE ref = %s", [ref])
     env.cr.execute("ANALYZE res_partner")
     env.invalidate_all()
     return ids
@@ -68,6 +66,12 @@ def contact_domain(ref=MAIN_REF):
 def opened_contacts(contact_ids):
     """The contacts whose mail is opened: 3 of every 10, the same in each product."""
     return [res_id for position, res_id in enumerate(contact_ids) if position % 10 < 3]
+
+
+def unopened_contacts(contact_ids, count):
+    """The first ``count`` contacts whose mail is not among the opened ones."""
+    opened = set(opened_contacts(contact_ids))
+    return [res_id for res_id in contact_ids if res_id not in opened][:count]
 
 
 def sink_count():

@@ -211,8 +211,10 @@ class Scenario:
 def run_all(bench):
     results = []
     for name, workers in (("workers_1", 1), ("workers_2", 2), ("kill", 1)):
-        bench.say(f"fault scenario {name}: {workers} Odoo server(s), "
-                  f"{bench.args.fault_participants:,} participants")
+        bench.say(
+            f"fault scenario {name}: {workers} Odoo server(s), "
+            f"{bench.args.fault_participants:,} participants"
+        )
         result = Scenario(bench, name, workers).run()
         bench.say(
             f"  engine done in {result['engine_seconds']:.1f} s, all mail delivered in "

@@ -128,8 +128,9 @@ def shifted_now(days):
     return mock.patch.multiple(
         fields.Datetime,
         now=staticmethod(now),
-        today=staticmethod(lambda *a: (real_now() + delta).replace(hour=0, minute=0, second=0,
-                                                                   microsecond=0)),
+        today=staticmethod(
+            lambda *a: (real_now() + delta).replace(hour=0, minute=0, second=0, microsecond=0)
+        ),
     )
 
 
