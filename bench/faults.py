@@ -178,6 +178,7 @@ class Scenario:
             "servers": self.workers,
             "scheduler_jobs": state["scheduler_jobs"],
             "scheduler_jobs_added": state["scheduler_jobs_added"],
+            "scheduler_jobs_active": state.get("scheduler_jobs_active", self.workers),
         }
         started = time.perf_counter()
         try:

@@ -365,9 +365,11 @@ LOG_CODE = (
 
 
 def scheduler_crons(env):
-    """The cron jobs of the module's scheduler."""
-    return env["ir.cron"].search(
-        [("model_id.model", "like", "marketing."), ("code", "ilike", "_cron_")]
+    """The cron jobs of the module's scheduler, active or not."""
+    return (
+        env["ir.cron"]
+        .with_context(active_test=False)
+        .search([("model_id.model", "like", "marketing."), ("code", "ilike", "_cron_")], order="id")
     )
 
 
@@ -417,7 +419,11 @@ def stage_fault_prepare(env, measure, state, size, **_tools):
     for index in range(len(crons), workers):
         crons[:1].copy({"name": f"{crons[:1].name} (benchmark copy {index + 1})"})
     state["scheduler_jobs_added"] = max(0, workers - len(crons))
-    scheduler_crons(env).write({"active": True, "nextcall": "2000-01-01 00:00:00"})
+    # as many active jobs as servers: one job runs in one worker at a time
+    crons = scheduler_crons(env)
+    crons[workers:].write({"active": False})
+    crons[:workers].write({"active": True, "nextcall": "2000-01-01 00:00:00"})
+    state["scheduler_jobs_active"] = workers
     state["campaign"] = campaign.id
     state["activities"] = {"email": email.id, "action": action.id}
     state["mailing"] = mailing.id

@@ -293,16 +293,17 @@ def faults_section(raw):
     if not results:
         return ["Not run (`--stages` without `faults`)."]
     lines = [
-        "| scenario | Odoo servers | scheduler jobs | participants | engine done | all mail "
+        "| scenario | Odoo servers | active scheduler jobs | participants | engine done | all mail "
         "delivered | traces run twice | mails generated (twice) | actions run (twice) "
         "| mails delivered (distinct) | result |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for result in results:
         checks = result["checks"]
-        jobs = str(result["scheduler_jobs"] + result["scheduler_jobs_added"])
+        jobs = f"{result.get('scheduler_jobs_active', result['servers'])} of "
+        jobs += f"{result['scheduler_jobs']} in the code"
         if result["scheduler_jobs_added"]:
-            jobs += f" ({result['scheduler_jobs_added']} added by the benchmark)"
+            jobs += f" + {result['scheduler_jobs_added']} added by the benchmark"
         lines.append(
             f"| {result['scenario']} | {result['servers']} | {jobs} | "
             f"{result['participants']:,} | {result['engine_seconds']:.1f} s | "
