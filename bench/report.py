@@ -38,6 +38,8 @@ def machine(bench):
         pass
     import odoo.release
 
+    load = os.getloadavg()
+
     pg = bench.sql("SHOW server_version")[0][0]
     commit = subprocess.run(
         ["git", "-C", str(bench_root()), "log", "-1", "--format=%h %s"],
@@ -49,7 +51,8 @@ def machine(bench):
         f"- PostgreSQL {pg}; Odoo {odoo.release.version}; Python {platform.python_version()}",
         f"- automation_oca {bench.oca_version} (from its wheel on PyPI)",
         f"- this module at `{commit}`",
-        f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average at the "
+        f"end of the run {load[1]:.1f} (5 min) on {os.cpu_count()} CPUs",
     ]
 
 
@@ -274,8 +277,34 @@ def targets(by_stage):
     return lines
 
 
+def slowest_query(result):
+    """The slowest of the captured queries of a scan, and whether it reads a whole table."""
+    best = None
+    for plan in result.get("explain", []):
+        ms = sum(
+            float(line.split(":", 1)[1].split()[0])
+            for line in plan["plan"].splitlines()
+            if line.strip().startswith("Execution Time:")
+        )
+        if best is None or ms > best[0]:
+            best = (ms, plan)
+    return best
+
+
 def explain_section(by_stage):
     lines = []
+    for product in ("ma", "oca"):
+        result = by_stage.get(("due_scan", 0), {}).get(product)
+        found = result and slowest_query(result)
+        if found:
+            ms, plan = found
+            scan = "a sequential scan of the table" if "Seq Scan" in plan["plan"] else "an index"
+            lines += [
+                f"- {products.LABELS[product]}: the slowest query of the scan takes {ms:.1f} ms "
+                f"and uses {scan}: `{plan['query'][:160]}...`",
+            ]
+    if lines:
+        lines.append("")
     for product in ("ma", "oca"):
         for (stage, _size), row in by_stage.items():
             result = row.get(product)
@@ -319,6 +348,13 @@ def faults_section(raw):
         "is left out).",
     ]
     for result in results:
+        for state, reason, count in result["checks"].get("errors", []):
+            lines += [
+                "",
+                f"{result['scenario']}: {count:,} traces ended `{state}`: "
+                f"{' '.join(reason.split())}",
+            ]
+    for result in results:
         if result["scenario"] == "kill":
             lines += [
                 "",
@@ -334,7 +370,8 @@ def faults_section(raw):
             "",
             f"1 vs 2 workers: the engine's work took {one['engine_seconds']:.1f} s with one "
             f"server and {two['engine_seconds']:.1f} s with two "
-            f"({one['engine_seconds'] / two['engine_seconds']:.2f} × faster); "
+            f"(two servers ran at {one['engine_seconds'] / two['engine_seconds']:.2f} × the "
+            "speed of one); "
             f"everything including the delivery: {one['seconds']:.1f} s vs "
             f"{two['seconds']:.1f} s.",
         ]
@@ -355,7 +392,7 @@ def render(bench, raw):
         "",
         "## Machine",
         "",
-        *machine(bench),
+        *(raw.get("machine") or machine(bench)),
         "",
         "## Targets (issue #11 §3)",
         "",
@@ -394,6 +431,16 @@ NOTES = [
     '- automation_oca has no "run once per batch" option and no mass-mailing statistics: '
     "its email step renders one composer per record; its opens are recorded by "
     "`automation.record.step._set_mail_open` (what its tracking pixel calls).",
+    "- automation_oca's email step is measured on its first records only "
+    "(`--oca-email-limit`, 200): it sends each mail through a composer of its own, and its "
+    "queries per mail grow with the number of mails due at once (about 150 with 50 due, "
+    "450 with 200, 1,050 with 500 in the development runs), so a larger sample would only "
+    "make it slower.",
+    "- The machine is shared with other jobs (see the load average): absolute rates are "
+    "lower than on an idle machine; the factors between the products, measured in the same "
+    "run, are what compares.",
+    "- Records/s of the small stages include the first call's warm-up in a fresh process "
+    "(the same for every product).",
     "- Plain Email Marketing has no workflow: only its email step (the floor) and the cost "
     "of recording opens are measured.",
     '- Time is moved forward for the "not opened" child by patching '

@@ -264,7 +264,14 @@ class Bench:
                 self.measure(product, stage)
 
     def main(self):
+        if self.args.report_only:
+            self.fetch_oca()
+            raw = json.loads((self.work / "results.json").read_text())
+            Path(self.args.output).write_text(report.render(self, raw))
+            say(f"{self.args.output} written from {self.work}/results.json")
+            return
         started = time.perf_counter()
+        load = [os.getloadavg()[1]]
         self.oca_depends = self.fetch_oca()
         self.save_config(self.config, self.write_config())
         self.start_sink()
@@ -287,8 +294,9 @@ class Bench:
             "results": self.results,
             "faults": fault_results,
             "duration": duration,
-            "oca_version": self.oca_version,
+            "load": [*load, os.getloadavg()[1]],
         }
+        raw["machine"] = report.machine(self)
         (self.work / "results.json").write_text(json.dumps(raw, indent=1))
         text = report.render(self, raw)
         Path(self.args.output).write_text(text)
@@ -336,6 +344,11 @@ def parse_args(argv=None):
         "--reuse", action="store_true", help="keep and reuse the installed template databases"
     )
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="write the report again from the last run's results.json",
+    )
     return parser.parse_args(argv)
 
 
