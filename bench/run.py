@@ -285,8 +285,10 @@ class Bench:
             self.sink.terminate()
             self.sink.wait()
             if not self.args.keep:
-                for product in self.args.products:
+                for product in products.PRODUCTS:
                     self.drop(self.database(product))
+                    if not self.args.reuse:
+                        self.drop(f"{self.database(product)}_template")
                 faults.drop_databases(self)
         duration = time.perf_counter() - started
         raw = {
