@@ -1,0 +1,429 @@
+"""The stages of this module (``marketing_automation_community``) in the benchmark.
+
+The workflow: a campaign on the contacts whose root activity sends the email at once;
+its children are an "Opened" server action (``mail_open``, at once) and a "Not opened
+after 1 day" SMS (``mail_not_open``, 1 day). Separate campaigns run a root server
+action that does nothing or tags the contact, with and without the activity's
+"run once per batch" option when the code has it.
+"""
+
+import common
+
+NOT_OPENED_DAYS = 1
+
+
+def batch_option(env):
+    """The boolean field of the "run once per batch" option, if the code has it."""
+    for name, field in env["marketing.activity"]._fields.items():
+        if field.type == "boolean" and "batch" in name:
+            return name
+    return None
+
+
+def server_action(env, name, code):
+    return env["ir.actions.server"].create(
+        {
+            "name": name,
+            "model_id": env["ir.model"]._get_id("res.partner"),
+            "state": "code",
+            "code": code,
+        }
+    )
+
+
+def create_campaign(env, name, ref, activities):
+    """A running campaign on the contacts of ``ref``; ``activities`` are the values of
+    its activities, each child naming its parent by index (``parent``)."""
+    campaign = env["marketing.campaign"].create(
+        {
+            "name": name,
+            "model_id": env["ir.model"]._get_id("res.partner"),
+            "domain": repr(common.contact_domain(ref)),
+        }
+    )
+    created = []
+    for values in activities:
+        values = dict(values, campaign_id=campaign.id)
+        if "parent" in values:
+            values["parent_id"] = created[values.pop("parent")].id
+        created.append(env["marketing.activity"].create(values))
+    campaign.action_start_campaign()
+    return campaign, created
+
+
+def count_traces(env, activity_id, state="processed"):
+    env.flush_all()
+    env.cr.execute(
+        "SELECT count(*) FROM marketing_trace WHERE activity_id = %s AND state = %s",
+        [activity_id, state],
+    )
+    return env.cr.fetchone()[0]
+
+
+def action_campaigns(env, tag):
+    """The server-action campaigns: (key, action code, batch option) each."""
+    noop = server_action(env, "Bench: no-op", common.NOOP_CODE)
+    tagging = server_action(env, "Bench: tag", common.TAG_CODE % tag.id)
+    tagging_batch = server_action(env, "Bench: tag (batch)", common.TAG_CODE % tag.id)
+    option = batch_option(env)
+    rows = [("noop", noop, False), ("tag", tagging, False)]
+    if option:
+        rows += [("noop_batch", noop, True), ("tag_batch", tagging_batch, True)]
+    result = {}
+    for key, action, batch in rows:
+        values = {
+            "name": f"Action {key}",
+            "activity_type": "action",
+            "server_action_id": action.id,
+            "trigger_type": "begin",
+            "interval_number": 0,
+        }
+        if batch:
+            values[option] = True
+        campaign, [activity] = create_campaign(
+            env, f"Bench action {key}", common.MAIN_REF, [values]
+        )
+        result[key] = {"campaign": campaign.id, "activity": activity.id}
+    return result
+
+
+def flow_activities(env, mailing):
+    """The email, its "Opened" server action and its "Not opened after 1 day" SMS."""
+    return [
+        {
+            "name": "Welcome",
+            "activity_type": "email",
+            "mass_mailing_id": mailing.id,
+            "trigger_type": "begin",
+            "interval_number": 0,
+        },
+        {
+            "name": "Opened",
+            "activity_type": "action",
+            "server_action_id": server_action(env, "Bench: opened", common.NOOP_CODE).id,
+            "trigger_type": "mail_open",
+            "parent": 0,
+            "interval_number": 0,
+        },
+        {
+            "name": "Not opened after 1 day",
+            "activity_type": "sms",
+            "sms_body": common.SMS_BODY,
+            "trigger_type": "mail_not_open",
+            "parent": 0,
+            "interval_number": NOT_OPENED_DAYS,
+            "interval_type": "days",
+        },
+    ]
+
+
+# ----------------------------------------------------------------------------------
+# stages
+# ----------------------------------------------------------------------------------
+
+
+def stage_prepare(env, measure, state, size, **_tools):
+    state["contacts"] = common.insert_contacts(env, size, common.MAIN_REF)
+    tag = env["res.partner.category"].create({"name": "Bench tag"})
+    mailing = env["mailing.mailing"].create(
+        {
+            "subject": common.SUBJECT,
+            "mailing_type": "mail",
+            "mailing_model_id": env["ir.model"]._get_id("res.partner"),
+            "use_in_marketing_automation": True,
+            "body_html": common.BODY,
+        }
+    )
+    campaign, (email, opened, not_opened) = create_campaign(
+        env, "Bench flow", common.MAIN_REF, flow_activities(env, mailing)
+    )
+    state["flow"] = {
+        "campaign": campaign.id,
+        "email": email.id,
+        "opened": opened.id,
+        "not_opened": not_opened.id,
+        "mailing": mailing.id,
+    }
+    state["actions"] = action_campaigns(env, tag)
+    state["batch_option"] = batch_option(env)
+
+
+def stage_enrol(env, measure, state, **_tools):
+    campaign = env["marketing.campaign"].browse(state["flow"]["campaign"])
+    measure.run("enrol", campaign.sync_participants)
+    measure.records = len(campaign.participant_ids)
+
+
+def stage_email(env, measure, state, **_tools):
+    flow = state["flow"]
+    campaign = env["marketing.campaign"].browse(flow["campaign"])
+    measure.run("generation", campaign.execute_activities)
+    env.cr.commit()  # the mail queue commits each mail it sends: start from a clean state
+    measure.extra["delivered"] = common.deliver(env, measure)
+    measure.records = count_traces(env, flow["email"])
+    measure.extra["mailing_traces"] = env["mailing.trace"].search_count(
+        [("mass_mailing_id", "=", flow["mailing"])]
+    )
+
+
+def _mailing_traces(env, state, res_ids):
+    return env["mailing.trace"].search(
+        [("mass_mailing_id", "=", state["flow"]["mailing"]), ("res_id", "in", res_ids)]
+    )
+
+
+def stage_opens(env, measure, state, **_tools):
+    opened = common.opened_contacts(state["contacts"])
+    traces = _mailing_traces(env, state, opened)
+    measure.run("opens", traces.set_opened)
+    measure.records = len(traces)
+    measure.extra["children_scheduled"] = env["marketing.trace"].search_count(
+        [
+            ("activity_id", "=", state["flow"]["opened"]),
+            ("state", "=", "scheduled"),
+            ("schedule_date", "!=", False),
+        ]
+    )
+
+
+def stage_open_one(env, measure, state, **_tools):
+    """One open arriving alone, as from the tracking pixel (in sudo, as the public
+    route records it), in the large campaign and in a campaign of 10 contacts: the
+    queries should not depend on the campaign's size."""
+    warm_up, res_id = common.unopened_contacts(state["contacts"], 2)
+    small = _small_flow(env)
+    small[0].set_opened()  # warm the caches: the measured opens are not the first
+    _mailing_traces(env, state, [warm_up]).sudo().set_opened()
+    env.cr.commit()  # the small campaign and the warm-up are not measured
+    trace = _mailing_traces(env, state, [res_id]).sudo()
+    measure.run("open", trace.set_opened)
+    measure.records = 1
+    env.invalidate_all()
+    before = env.cr.sql_log_count
+    small[1].set_opened()
+    env.flush_all()
+    measure.extra["queries_small_campaign"] = env.cr.sql_log_count - before
+
+
+def _small_flow(env):
+    """A copy of the flow on 10 contacts, its mails sent: two of its mailing traces."""
+    ref = "bench-small"
+    common.insert_contacts(env, 10, ref)
+    mailing = env["mailing.mailing"].create(
+        {
+            "subject": common.SUBJECT,
+            "mailing_type": "mail",
+            "mailing_model_id": env["ir.model"]._get_id("res.partner"),
+            "use_in_marketing_automation": True,
+            "body_html": common.BODY,
+        }
+    )
+    campaign, _activities = create_campaign(
+        env, "Bench small flow", ref, flow_activities(env, mailing)
+    )
+    campaign.sync_participants()
+    campaign.execute_activities()
+    return env["mailing.trace"].search([("mass_mailing_id", "=", mailing.id)], limit=2).sudo()
+
+
+def stage_opened_child(env, measure, state, **_tools):
+    campaign = env["marketing.campaign"].browse(state["flow"]["campaign"])
+    measure.run("execute", campaign.execute_activities)
+    measure.records = count_traces(env, state["flow"]["opened"])
+
+
+def stage_not_opened(env, measure, state, shifted_now, **_tools):
+    campaign = env["marketing.campaign"].browse(state["flow"]["campaign"])
+    with shifted_now(NOT_OPENED_DAYS + 1 / 24):
+        measure.run("execute", campaign.execute_activities)
+    measure.records = count_traces(env, state["flow"]["not_opened"])
+    measure.extra["sms_queued"] = env["sms.sms"].search_count([])
+    measure.extra["canceled_by_open"] = count_traces(env, state["flow"]["not_opened"], "canceled")
+
+
+def _stage_action(key):
+    def stage(env, measure, state, **_tools):
+        ids = state["actions"].get(key)
+        if not ids:
+            measure.extra["skipped"] = "no 'run once per batch' option in this code"
+            return
+        campaign = env["marketing.campaign"].browse(ids["campaign"])
+        campaign.sync_participants()
+        env.cr.commit()  # the enrolment is not measured: the execution starts clean
+        measure.run("execute", campaign.execute_activities)
+        measure.records = count_traces(env, ids["activity"])
+
+    return stage
+
+
+stage_action_noop = _stage_action("noop")
+stage_action_tag = _stage_action("tag")
+stage_action_noop_batch = _stage_action("noop_batch")
+stage_action_tag_batch = _stage_action("tag_batch")
+
+
+def stage_enrol_scale(env, measure, state, size, **_tools):
+    ref = f"bench-s{size}"
+    common.insert_contacts(env, size, ref)
+    action = server_action(env, f"Bench: scale {size}", common.NOOP_CODE)
+    campaign, _activities = create_campaign(
+        env,
+        f"Bench scale {size}",
+        ref,
+        [
+            {
+                "name": "Later",
+                "activity_type": "action",
+                "server_action_id": action.id,
+                "trigger_type": "begin",
+                "interval_number": 1,
+                "interval_type": "weeks",
+            }
+        ],
+    )
+    env.cr.commit()  # the contacts and the campaign are not measured
+    measure.run("enrol", campaign.sync_participants)
+    measure.records = len(campaign.participant_ids)
+
+
+def insert_future_traces(env, count):
+    """``count`` participants with one trace each, due in a week, in SQL."""
+    action = server_action(env, "Bench: future", common.NOOP_CODE)
+    campaign, [activity] = create_campaign(
+        env,
+        "Bench future",
+        "bench-none",
+        [
+            {
+                "name": "Future",
+                "activity_type": "action",
+                "server_action_id": action.id,
+                "trigger_type": "begin",
+                "interval_number": 1,
+                "interval_type": "weeks",
+            }
+        ],
+    )
+    env.flush_all()
+    env.cr.execute(
+        """
+        INSERT INTO marketing_participant (campaign_id, company_id, model_name, res_id,
+                    state, is_test, start_date, create_uid, create_date, write_uid, write_date)
+        SELECT %(campaign)s, %(company)s, 'res.partner', 100000000 + n, 'running', FALSE,
+               now() at time zone 'UTC', 2, now() at time zone 'UTC', 2, now() at time zone 'UTC'
+          FROM generate_series(1, %(count)s) n
+        """,
+        {"campaign": campaign.id, "company": campaign.company_id.id, "count": count},
+    )
+    env.cr.execute(
+        """
+        INSERT INTO marketing_trace (participant_id, activity_id, campaign_id, company_id,
+                    res_id, is_test, state, schedule_date, create_uid, create_date,
+                    write_uid, write_date)
+        SELECT id, %(activity)s, campaign_id, company_id, res_id, FALSE, 'scheduled',
+               now() at time zone 'UTC' + interval '7 days' + (id %% 1000) * interval '1 minute',
+               2, now() at time zone 'UTC', 2, now() at time zone 'UTC'
+          FROM marketing_participant WHERE campaign_id = %(campaign)s
+        """,
+        {"activity": activity.id, "campaign": campaign.id},
+    )
+    env.cr.execute("ANALYZE marketing_participant")
+    env.cr.execute("ANALYZE marketing_trace")
+
+
+def stage_due_scan(env, measure, state, size, capture, explain, **_tools):
+    env.cr.execute(
+        "SELECT count(*) FROM marketing_trace WHERE state = 'scheduled' "
+        "AND schedule_date > now() at time zone 'UTC'"
+    )
+    future = env.cr.fetchone()[0]
+    if future < size:
+        insert_future_traces(env, size - future)
+        env.cr.commit()  # the traces are data for the scan, not part of it
+    campaigns = env["marketing.campaign"].search([("state", "=", "running")])
+    campaigns.execute_activities()  # warm the caches (and run what is due, if anything)
+    measure.repeat("scan", campaigns.execute_activities, 20)
+    with capture() as captured:
+        campaigns.execute_activities()
+    measure.extra["explain"] = explain(env, captured.queries, "marketing_trace")
+    env.cr.execute(
+        "SELECT count(*) FROM marketing_trace WHERE state = 'scheduled' "
+        "AND schedule_date > now() at time zone 'UTC'"
+    )
+    measure.records = env.cr.fetchone()[0]
+
+
+# ----------------------------------------------------------------------------------
+# fault scenarios (bench/faults.py): the data the Odoo servers then run
+# ----------------------------------------------------------------------------------
+
+# a server action that logs each of its runs, so that a run twice shows
+LOG_CODE = (
+    "for record in records:\n"
+    "    env.cr.execute('INSERT INTO bench_action_log (res_id) VALUES (%s)', [record.id])"
+)
+
+
+def scheduler_crons(env):
+    """The cron jobs of the module's scheduler, active or not."""
+    return (
+        env["ir.cron"]
+        .with_context(active_test=False)
+        .search([("model_id.model", "like", "marketing."), ("code", "ilike", "_cron_")], order="id")
+    )
+
+
+def stage_fault_prepare(env, measure, state, size, **_tools):
+    """A running campaign on ``size`` contacts: an email at once, then a server
+    action that logs its runs; the scheduler has at least as many jobs as the
+    scenario has workers (``BENCH_WORKERS``)."""
+    import os
+
+    env.cr.execute("CREATE TABLE IF NOT EXISTS bench_action_log (res_id integer)")
+    ref = os.environ.get("BENCH_FAULT_REF", "bench-fault")
+    state["contacts"] = len(common.insert_contacts(env, size, ref))
+    mailing = env["mailing.mailing"].create(
+        {
+            "subject": common.SUBJECT,
+            "mailing_type": "mail",
+            "mailing_model_id": env["ir.model"]._get_id("res.partner"),
+            "use_in_marketing_automation": True,
+            "body_html": common.BODY,
+        }
+    )
+    campaign, (email, action) = create_campaign(
+        env,
+        "Bench faults",
+        ref,
+        [
+            {
+                "name": "Welcome",
+                "activity_type": "email",
+                "mass_mailing_id": mailing.id,
+                "trigger_type": "begin",
+                "interval_number": 0,
+            },
+            {
+                "name": "Log",
+                "activity_type": "action",
+                "server_action_id": server_action(env, "Bench: log", LOG_CODE).id,
+                "trigger_type": "activity",
+                "parent": 0,
+                "interval_number": 0,
+            },
+        ],
+    )
+    crons = scheduler_crons(env)
+    state["scheduler_jobs"] = len(crons)
+    workers = int(os.environ.get("BENCH_WORKERS", "1"))
+    for index in range(len(crons), workers):
+        crons[:1].copy({"name": f"{crons[:1].name} (benchmark copy {index + 1})"})
+    state["scheduler_jobs_added"] = max(0, workers - len(crons))
+    # as many active jobs as servers: one job runs in one worker at a time
+    crons = scheduler_crons(env)
+    crons[workers:].write({"active": False})
+    crons[:workers].write({"active": True, "nextcall": "2000-01-01 00:00:00"})
+    state["scheduler_jobs_active"] = workers
+    state["campaign"] = campaign.id
+    state["activities"] = {"email": email.id, "action": action.id}
+    state["mailing"] = mailing.id
