@@ -138,41 +138,23 @@ class MarketingParticipant(models.Model):
 
     def _create_root_traces(self, start):
         """Schedule the root activities for new participants, in one INSERT ...
-        SELECT whatever their number. Calendar intervals (months) are added by
-        PostgreSQL as ``relativedelta`` does (31 Jan + 1 month = 28 Feb)."""
+        SELECT whatever their number (see ``marketing.trace._schedule``)."""
         if not self:
             return self.env["marketing.trace"]
-        self.env.flush_all()
-        self.env.cr.execute(
+        return self.env["marketing.trace"]._schedule(
             SQL(
                 """
-                INSERT INTO marketing_trace (
-                    participant_id, activity_id, campaign_id, company_id, res_id, is_test,
-                    schedule_date, state, create_uid, create_date, write_uid, write_date)
-                SELECT participant.id, activity.id, activity.campaign_id, participant.company_id,
-                       participant.res_id, participant.is_test,
-                       %(start)s + (
-                            activity.interval_number || ' ' || activity.interval_type
-                       )::interval,
-                       'scheduled', %(uid)s, %(now)s, %(uid)s, %(now)s
+                SELECT participant.id, activity.id, NULL::integer
                   FROM marketing_participant participant
                   JOIN marketing_activity activity
                     ON activity.campaign_id = participant.campaign_id
                    AND activity.trigger_type = 'begin'
-                 WHERE participant.id IN %(participant_ids)s
-              ORDER BY participant.id, activity.id
-             RETURNING id
+                 WHERE participant.id IN %s
                 """,
-                start=start,
-                now=fields.Datetime.now(),
-                uid=self.env.uid,
-                participant_ids=tuple(self.ids),
-            )
+                tuple(self.ids),
+            ),
+            start,
         )
-        trace_ids = [row[0] for row in self.env.cr.fetchall()]
-        # inserted in SQL: the cached traces of participants and activities are stale
-        self.env.invalidate_all()
-        return self.env["marketing.trace"].browse(trace_ids)
 
     def _action_unlink(self):
         """The record is gone: cancel what was scheduled."""
