@@ -1017,7 +1017,12 @@ class MarketingCampaign(models.Model):
         (``_claim_for_enrolment``) and each batch of traces by one worker
         (``marketing.trace._claim_due_traces``), so they share the work and
         never write the same row."""
-        campaigns = self.search([("state", "=", "running")])
+        self.search([("state", "=", "running")])._run_scheduler()
+
+    def _run_scheduler(self):
+        """One scheduler call over these campaigns (see
+        ``_cron_process_campaigns``)."""
+        campaigns = self.filtered(lambda c: c.state == "running")
         auto_commit = not getattr(threading.current_thread(), "testing", False)
         enrol = not self._is_cron_continuation()
         failed = self.browse()
@@ -1085,7 +1090,9 @@ class MarketingCampaign(models.Model):
             SQL(
                 "SELECT id FROM marketing_campaign WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED",
                 self.id,
-            )
+            ),
+            # a conflict with another worker is expected and handled by the caller
+            log_exceptions=False,
         )
         return bool(self.env.cr.fetchone())
 

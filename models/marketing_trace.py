@@ -486,16 +486,13 @@ class MarketingTrace(models.Model):
         worker are skipped, so two workers never run the same trace. The
         condition is ``_get_due_domain``'s, compiled by the ORM."""
         query = self.sudo()._search(self._get_due_domain(activity.ids, fields.Datetime.now()))
-        query.order = SQL(
-            "%s, %s", *(SQL.identifier(self._table, f) for f in ("schedule_date", "id"))
-        )
+        table = SQL.identifier(self._table)
+        query.order = SQL("%s.schedule_date, %s.id", table, table)
         query.limit = limit
         self.env.cr.execute(
-            SQL(
-                "%s FOR NO KEY UPDATE OF %s SKIP LOCKED",
-                query.select(),
-                SQL.identifier(self._table),
-            )
+            SQL("%s FOR NO KEY UPDATE OF %s SKIP LOCKED", query.select(), table),
+            # a conflict with another worker is expected and handled by the caller
+            log_exceptions=False,
         )
         return self.browse(row[0] for row in self.env.cr.fetchall())
 
