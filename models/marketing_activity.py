@@ -663,7 +663,7 @@ class MarketingActivity(models.Model):
         batch is committed as a whole by the caller, so a crash can neither send
         twice nor lose a trace. Recipients Odoo refuses give rejected traces."""
         for batch in traces._split_by_res_id():
-            batch.write({"state": "processed", "schedule_date": now, "state_msg": False})
+            batch._set_state("processed", False, now)
             mailing = self.mass_mailing_id.with_context(
                 marketing_trace_by_res_id={trace.res_id: trace.id for trace in batch}
             )
@@ -688,7 +688,7 @@ class MarketingActivity(models.Model):
         records): once per record, or once for the whole batch (``records``)
         when the activity runs it once per batch. A failing batch is re-run
         record by record by ``_execute_batch``."""
-        traces.write({"state": "processed", "schedule_date": now, "state_msg": False})
+        traces._set_state("processed", False, now)
         action = self.server_action_id.with_env(self.env).with_context(active_model=self.model_name)
         res_ids = traces.mapped("res_id")
         if self.run_once_per_batch:

@@ -127,6 +127,7 @@ class MarketingParticipant(models.Model):
 
     def action_set_completed(self):
         """Stop the participant: its scheduled traces are canceled."""
+        self.check_access("write")
         traces = self.trace_ids.filtered(lambda t: t.state == "scheduled")
         traces._set_state("canceled", _("Canceled: the participant was stopped."))
         self.write({"state": "completed"})
@@ -164,15 +165,26 @@ class MarketingParticipant(models.Model):
 
     def _update_completion(self):
         """Running participants with nothing scheduled (nor waiting for an
-        event) are completed."""
-        running = self.filtered(lambda p: p.state == "running")
-        if not running:
+        event) are completed: one UPDATE whatever their number."""
+        if not self:
             return
-        pending = {
-            participant.id
-            for [participant] in self.env["marketing.trace"]._read_group(
-                [("participant_id", "in", running.ids), ("state", "=", "scheduled")],
-                ["participant_id"],
+        self.env["marketing.trace"].flush_model(["participant_id", "state"])
+        self.flush_recordset(["state"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE marketing_participant participant
+                   SET state = 'completed', write_uid = %(uid)s, write_date = %(now)s
+                 WHERE participant.id IN %(ids)s
+                   AND participant.state = 'running'
+                   AND NOT EXISTS (
+                        SELECT 1 FROM marketing_trace trace
+                         WHERE trace.participant_id = participant.id
+                           AND trace.state = 'scheduled')
+                """,
+                uid=self.env.uid,
+                now=fields.Datetime.now(),
+                ids=tuple(self.ids),
             )
-        }
-        running.filtered(lambda p: p.id not in pending).write({"state": "completed"})
+        )
+        self.invalidate_recordset(["state", "write_uid", "write_date"])
