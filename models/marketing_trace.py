@@ -1,4 +1,5 @@
 import logging
+from itertools import repeat
 
 from psycopg2.errors import LockNotAvailable, SerializationFailure
 
@@ -177,9 +178,12 @@ class MarketingTrace(models.Model):
                 ids=tuple(self.ids),
             )
         )
-        self.invalidate_recordset(
-            ["state", "state_msg", "schedule_date", "write_uid", "write_date"]
-        )
+        # the new values are known: put them in the cache instead of reading them again
+        self.invalidate_recordset(["write_uid", "write_date"])
+        self.env.cache.update(self, self._fields["state"], repeat(state))
+        self.env.cache.update(self, self._fields["state_msg"], repeat(message or False))
+        if date:
+            self.env.cache.update(self, self._fields["schedule_date"], repeat(date))
 
     def _set_error(self, error, now):
         message = (
