@@ -99,6 +99,14 @@ class MarketingTrace(models.Model):
             ["activity_id", "schedule_date"],
             where="state = 'scheduled' AND schedule_date IS NOT NULL",
         )
+        # the traces waiting for an event, which the scheduler checks for expiry
+        create_index(
+            self.env.cr,
+            "marketing_trace_waiting_index",
+            self._table,
+            ["activity_id"],
+            where="state = 'scheduled' AND schedule_date IS NULL",
+        )
 
     # ------------------------------------------------------------
     # CRUD
@@ -602,11 +610,17 @@ class MarketingTrace(models.Model):
     @api.model
     def _expire_waiting_traces(self, campaigns):
         """Cancel the event-triggered traces of ``campaigns`` whose event did
-        not come in time (see ``_cancel_expired``)."""
+        not come in time (see ``_cancel_expired``); only the activities that
+        expire are looked at, through the partial index of waiting traces."""
+        activities = self.env["marketing.activity"].search(
+            [("campaign_id", "in", campaigns.ids), ("validity_duration", "=", True)]
+        )
+        if not activities:
+            return
         expired = self._cancel_expired(
             SQL(
-                "trace.campaign_id IN %s AND trace.schedule_date IS NULL",
-                tuple(campaigns.ids) or (None,),
+                "trace.activity_id IN %s AND trace.schedule_date IS NULL",
+                tuple(activities.ids),
             ),
             fields.Datetime.now(),
         )
