@@ -165,26 +165,32 @@ class MarketingParticipant(models.Model):
 
     def _update_completion(self):
         """Running participants with nothing scheduled (nor waiting for an
-        event) are completed: one UPDATE whatever their number."""
-        if not self:
-            return
+        event) are completed."""
+        if self:
+            self._complete_where(SQL("participant.id IN %s", tuple(self.ids)))
+
+    @api.model
+    def _complete_where(self, condition):
+        """Complete the running participants matching ``condition`` (SQL on
+        the alias ``participant``) that have nothing scheduled: one UPDATE
+        whatever their number."""
         self.env["marketing.trace"].flush_model(["participant_id", "state"])
-        self.flush_recordset(["state"])
+        self.flush_model(["state"])
         self.env.cr.execute(
             SQL(
                 """
                 UPDATE marketing_participant participant
                    SET state = 'completed', write_uid = %(uid)s, write_date = %(now)s
-                 WHERE participant.id IN %(ids)s
+                 WHERE %(condition)s
                    AND participant.state = 'running'
                    AND NOT EXISTS (
                         SELECT 1 FROM marketing_trace trace
                          WHERE trace.participant_id = participant.id
                            AND trace.state = 'scheduled')
                 """,
+                condition=condition,
                 uid=self.env.uid,
                 now=fields.Datetime.now(),
-                ids=tuple(self.ids),
             )
         )
-        self.invalidate_recordset(["state", "write_uid", "write_date"])
+        self.invalidate_model(["state", "write_uid", "write_date"])

@@ -241,7 +241,13 @@ class MarketingTrace(models.Model):
         """The last step of every unit of engine work (a batch, an event, an
         expiry, a user's Run or Cancel): the participants of these traces that
         have nothing left scheduled (nor waiting for an event) are completed."""
-        self.participant_id._update_completion()
+        if self:
+            self.env["marketing.participant"]._complete_where(
+                SQL(
+                    "participant.id IN (SELECT participant_id FROM marketing_trace WHERE id IN %s)",
+                    tuple(self.ids),
+                )
+            )
 
     # ------------------------------------------------------------
     # SCHEDULING: when a trace is due, decided here only
@@ -266,7 +272,9 @@ class MarketingTrace(models.Model):
         whatever their number. A trace is due at ``start`` plus its activity's
         delay, except when its trigger waits for an event of its parent's
         message: it has no date until the event happens (``_process_event``)."""
-        self.env.flush_all()
+        self.flush_model()
+        self.env["marketing.participant"].flush_model()
+        self.env["marketing.activity"].flush_model()
         self.env.cr.execute(
             SQL(
                 """
@@ -347,7 +355,8 @@ class MarketingTrace(models.Model):
         event, since their parent ran. Tests never expire. This is the one
         expiry rule, used before a batch runs, when an event arrives and by the
         scheduler for events that never came. Return the canceled traces."""
-        self.env.flush_all()
+        self.flush_model(["activity_id", "parent_id", "state", "is_test", "schedule_date"])
+        self.env["marketing.activity"].flush_model()
         self.env.cr.execute(
             SQL(
                 """
