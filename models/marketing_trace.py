@@ -16,6 +16,8 @@ _logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (SerializationFailure, LockNotAvailable)
 # how many times one scheduler call looks again after such a conflict
 MAX_CLAIM_CONFLICTS = 10
+# what the scheduler jobs run (data/ir_cron_data.xml)
+SCHEDULER_CODE = "model._cron_process_campaigns()"
 
 
 class MarketingTrace(models.Model):
@@ -338,10 +340,24 @@ class MarketingTrace(models.Model):
         ]
 
     @api.model
+    def _get_scheduler_crons(self):
+        """The active jobs that run the scheduler: the one shipped, and the
+        second one or the copies an administrator activated so that several
+        cron workers share the work."""
+        # sudo: which jobs exist is configuration; they are only triggered
+        return (
+            self.env["ir.cron"]
+            .sudo()
+            .search([("model_id.model", "=", "marketing.campaign"), ("code", "=", SCHEDULER_CODE)])
+        )
+
+    @api.model
     def _wake_scheduler(self, at=None):
-        """Run the scheduler at ``at`` (now by default): the one place that
-        wakes it, for a trace that became due before its next run."""
-        self.env.ref("marketing_automation_community.ir_cron_marketing_automation")._trigger(at)
+        """Run the scheduler at ``at`` (now by default), in every job that runs
+        it: the one place that wakes it, for traces that became due before its
+        next run."""
+        for cron in self._get_scheduler_crons():
+            cron._trigger(at)
 
     # ------------------------------------------------------------
     # EXPIRY

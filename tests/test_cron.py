@@ -14,6 +14,7 @@ from odoo.addons.base.tests.test_ir_cron import CronMixinCase
 from .common import MarketingAutomationCommon
 
 CRON_XMLID = "marketing_automation_community.ir_cron_marketing_automation"
+SECOND_CRON_XMLID = "marketing_automation_community.ir_cron_marketing_automation_worker_2"
 # an action that shows how many times it ran on each record
 COUNTING_ACTION = "record.write({'ref': (record.ref or '') + '+'})"
 
@@ -53,6 +54,29 @@ class TestCron(MarketingAutomationCommon, CronMixinCase):
         self._run_cron()
         self.assertEqual(len(campaign.participant_ids), len(self.contacts))
         self.assertTraceStates(campaign.participant_ids.trace_ids, "processed")
+
+    def test_every_active_scheduler_job_woken(self):
+        """A second scheduler job is shipped inactive; once an administrator
+        activates it (or copies the job), waking the scheduler wakes every job,
+        so that several cron workers share the work."""
+        second = self.env.ref(SECOND_CRON_XMLID)
+        self.assertFalse(second.active)
+        with (
+            self.capture_triggers(CRON_XMLID) as main,
+            self.capture_triggers(SECOND_CRON_XMLID) as other,
+        ):
+            self.env["marketing.trace"]._wake_scheduler()
+        self.assertEqual((len(main.records), len(other.records)), (1, 0))
+        second.active = True
+        third = second.copy()
+        with (
+            self.capture_triggers(CRON_XMLID) as main,
+            self.capture_triggers(SECOND_CRON_XMLID) as other,
+            self.capture_triggers(third.id) as copy,
+        ):
+            self.env["marketing.trace"]._wake_scheduler(self.reference_now)
+        self.assertEqual((len(main.records), len(other.records), len(copy.records)), (1, 1, 1))
+        self.assertEqual(copy.records.call_at, self.reference_now)
 
     def test_cron_runs_running_campaigns_only(self):
         running = self._create_campaign(domain=self.domain, name="Running")
