@@ -30,7 +30,7 @@ class MarketingActivity(models.Model):
     name = fields.Char("Activity Name", required=True)
     sequence = fields.Integer(default=10)
     campaign_id = fields.Many2one(
-        "marketing.campaign", required=True, ondelete="cascade", index=True
+        "marketing.campaign", required=True, ondelete="cascade", index=True, check_company=True
     )
     company_id = fields.Many2one(related="campaign_id.company_id", store=True, index=True)
     model_id = fields.Many2one(related="campaign_id.model_id", string="Target")
@@ -96,6 +96,7 @@ class MarketingActivity(models.Model):
         string="Parent Activity",
         ondelete="cascade",
         index="btree_not_null",
+        check_company=True,
         domain="[('campaign_id', '=', campaign_id), ('id', '!=', id)]",
         help="The activity whose execution (or whose message's event) triggers this one.",
     )
@@ -197,8 +198,9 @@ class MarketingActivity(models.Model):
         for activity in self:
             labels = singular_labels if activity.interval_number == 1 else interval_labels
             delay = f"{activity.interval_number} {labels.get(activity.interval_type, '')}"
-            label = TRIGGERS[activity.trigger_type].label
-            activity.trigger_label = self.env._(label) % {"delay": delay} if label else delay
+            lazy_label = TRIGGERS[activity.trigger_type].label
+            label = self.env._(lazy_label) if lazy_label else "%(delay)s"
+            activity.trigger_label = label % {"delay": delay}
 
     @api.depends("domain", "parent_id.applied_domain", "campaign_id.domain")
     def _compute_applied_domain(self):
