@@ -187,10 +187,14 @@ class MarketingParticipant(models.Model):
                         SELECT 1 FROM marketing_trace trace
                          WHERE trace.participant_id = participant.id
                            AND trace.state = 'scheduled')
+             RETURNING participant.id
                 """,
                 condition=condition,
                 uid=self.env.uid,
                 now=fields.Datetime.now(),
             )
         )
-        self.invalidate_model(["state", "write_uid", "write_date"])
+        completed = self.browse(row[0] for row in self.env.cr.fetchall())
+        if completed:
+            completed.invalidate_recordset(["state", "write_uid", "write_date"])
+            completed.modified(["state"])
