@@ -71,6 +71,7 @@ class MarketingActivity(models.Model):
         "(such as Download (vCard)) are not offered.",
     )
     run_once_per_batch = fields.Boolean(
+        "Run once per batch",
         help="Run the server action once for each batch of participants, with all their "
         "records in `records`, instead of once per record. Faster for actions written for "
         "several records; if the batch fails, it is run again record by record so that only "

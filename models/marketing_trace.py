@@ -450,8 +450,8 @@ class MarketingTrace(models.Model):
         """An event happened on the message of these (parent) traces: schedule
         their waiting children triggered by it (first event only, at the event
         plus their delay), cancel the children it makes impossible. Set-based:
-        a few queries whatever the number of traces, so 30,000 opens cost what
-        one costs."""
+        the same few queries for one message (the tracking pixel) as for
+        thousands opened at once."""
         if not self:
             return
         happened = EVENTS[event].implies
