@@ -638,18 +638,22 @@ class MarketingActivity(models.Model):
             return traces
         records = self.campaign_id._get_target_records()
         res_ids = set(traces.mapped("res_id"))
-        # sudo: only whether the rows still exist, whoever can read them
-        existing = set(records.sudo().browse(res_ids).exists().ids)
         matching = set(
             records.search(
                 expression.AND([[("id", "in", list(res_ids))], self._get_applied_domain()])
             ).ids
         )
-        gone = traces.filtered(lambda t: t.res_id not in existing)
+        unmatched = traces.filtered(lambda t: t.res_id not in matching)
+        if not unmatched:
+            return traces
+        # sudo: only whether the rows still exist, whoever can read them
+        existing = set(records.sudo().browse(set(unmatched.mapped("res_id"))).exists().ids)
+        gone = unmatched.filtered(lambda t: t.res_id not in existing)
         gone._set_state("rejected", _("The record no longer exists."))
-        unmatched = traces.filtered(lambda t: t.res_id in existing and t.res_id not in matching)
-        unmatched._set_state("rejected", _("The record does not match the filter of the activity."))
-        return traces - gone - unmatched
+        (unmatched - gone)._set_state(
+            "rejected", _("The record does not match the filter of the activity.")
+        )
+        return traces - unmatched
 
     def _execute_email(self, traces, now):
         self._send_mailing(traces, now, "_action_send_mail")
