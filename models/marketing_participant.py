@@ -2,6 +2,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL, create_index
 
+from ..tools.cache import invalidate_dependents
+
 
 class MarketingParticipant(models.Model):
     """A record of the campaign's target model walking through its workflow."""
@@ -197,4 +199,4 @@ class MarketingParticipant(models.Model):
         completed = self.browse(row[0] for row in self.env.cr.fetchall())
         if completed:
             completed.invalidate_recordset(["state", "write_uid", "write_date"])
-            completed.modified(["state"])
+            invalidate_dependents(self, ["state"])

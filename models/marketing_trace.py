@@ -7,6 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, create_index
 
+from ..tools.cache import invalidate_dependents
 from ..tools.triggers import EVENTS, TRIGGERS, WAITING_TRIGGERS
 
 _logger = logging.getLogger(__name__)
@@ -92,19 +93,6 @@ class MarketingTrace(models.Model):
         "res_id",
         "is_test",
     }
-
-    # what ``_schedule`` inserts, and puts in the cache
-    SCHEDULED_FIELDS = [
-        "participant_id",
-        "activity_id",
-        "parent_id",
-        "campaign_id",
-        "company_id",
-        "res_id",
-        "is_test",
-        "schedule_date",
-        "state",
-    ]
 
     def init(self):
         create_index(
@@ -207,7 +195,7 @@ class MarketingTrace(models.Model):
         self.env.cache.update(self, self._fields["state_msg"], repeat(message or False))
         if date:
             self.env.cache.update(self, self._fields["schedule_date"], repeat(date))
-        self.modified(["state", "state_msg", "schedule_date"])
+        invalidate_dependents(self, ["state", "state_msg", "schedule_date"])
 
     def _set_error(self, error, now):
         message = (
@@ -306,9 +294,8 @@ class MarketingTrace(models.Model):
                   JOIN marketing_participant participant ON participant.id = new.participant_id
                   JOIN marketing_activity activity ON activity.id = new.activity_id
               ORDER BY new.participant_id, activity.id
-             RETURNING id, %(returned)s
+             RETURNING id
                 """,
-                returned=SQL(", ").join(SQL.identifier(fname) for fname in self.SCHEDULED_FIELDS),
                 waiting=WAITING_TRIGGERS,
                 due=self._delay_sql("activity", SQL("%s::timestamp", start)),
                 rows=rows,
@@ -316,19 +303,14 @@ class MarketingTrace(models.Model):
                 now=fields.Datetime.now(),
             )
         )
-        rows = self.env.cr.fetchall()
-        traces = self.browse(row[0] for row in rows)
+        traces = self.browse(row[0] for row in self.env.cr.fetchall())
         if traces:
-            # inserted in SQL: the new values go in the cache, and what depends
-            # on traces (trace lists, statistics) is invalidated as the ORM does
-            for index, fname in enumerate(self.SCHEDULED_FIELDS, start=1):
-                field = self._fields[fname]
-                values = (field.convert_to_cache(row[index], traces) for row in rows)
-                self.env.cache.update(traces, field, values)
+            # inserted in SQL: the cached trace lists and what depends on
+            # traces (statistics, counts) are stale
             self.env["marketing.participant"].invalidate_model(["trace_ids"])
             self.env["marketing.activity"].invalidate_model(["trace_ids"])
             self.invalidate_model(["child_ids"])
-            traces.modified(["state", "schedule_date"])
+            invalidate_dependents(self, ["state"])
         return traces
 
     def _schedule_children(self, start):
@@ -428,7 +410,7 @@ class MarketingTrace(models.Model):
         expired = self.browse(row[0] for row in self.env.cr.fetchall())
         if expired:
             expired.invalidate_recordset(["state", "state_msg", "schedule_date"])
-            expired.modified(["state", "state_msg", "schedule_date"])
+            invalidate_dependents(self, ["state", "state_msg", "schedule_date"])
         return expired
 
     # ------------------------------------------------------------
@@ -531,7 +513,7 @@ class MarketingTrace(models.Model):
         changed = self.browse([row[0] for row in scheduled] + canceled) | expired
         if changed:
             changed.invalidate_recordset(["state", "state_msg", "schedule_date"])
-            changed.modified(["state", "state_msg", "schedule_date"])
+            invalidate_dependents(self, ["state", "state_msg", "schedule_date"])
             changed._complete_participants()
         real_dates = [date for _trace_id, date, is_test in scheduled if not is_test]
         if real_dates:

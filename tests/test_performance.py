@@ -285,7 +285,7 @@ class TestQueryCounts(MarketingAutomationCommon):
     def test_query_count_action_batch(self):
         with freeze_time(self.reference_now):
             campaign, root = self._campaign("action")
-            with self.assertQueryCount(user_marketing_automation=53):
+            with self.assertQueryCount(user_marketing_automation=54):
                 campaign.execute_activities()
         self._assert_processed(root)
 
@@ -295,7 +295,7 @@ class TestQueryCounts(MarketingAutomationCommon):
         self.server_action.code = "records.write({'ref': 'engaged'})"
         with freeze_time(self.reference_now):
             campaign, root = self._campaign("action", run_once_per_batch=True)
-            with self.assertQueryCount(user_marketing_automation=38):
+            with self.assertQueryCount(user_marketing_automation=42):
                 campaign.execute_activities()
         self._assert_processed(root)
 
