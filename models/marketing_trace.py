@@ -45,8 +45,14 @@ class MarketingTrace(models.Model):
     )
     activity_type = fields.Selection(related="activity_id.activity_type")
     trigger_type = fields.Selection(related="activity_id.trigger_type")
+    # deleted with its campaign (its activity and participant go too): never
+    # emptied on its own
     campaign_id = fields.Many2one(
-        related="activity_id.campaign_id", store=True, index=True, string="Campaign"
+        related="activity_id.campaign_id",
+        store=True,
+        index=True,
+        string="Campaign",
+        ondelete="cascade",
     )
     company_id = fields.Many2one(related="participant_id.company_id", store=True, index=True)
     res_id = fields.Many2oneReference(
