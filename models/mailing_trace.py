@@ -1,5 +1,7 @@
 from odoo import _, api, fields, models
 
+from ..tools.triggers import EVENTS
+
 
 class MailingTrace(models.Model):
     _inherit = "mailing.trace"
@@ -37,16 +39,11 @@ class MailingTrace(models.Model):
         if vals.get("trace_status") in ("error", "cancel"):
             # sudo: the mail and SMS queues fail messages as whoever runs them
             self.marketing_trace_id.sudo()._set_delivery_failed()
-        events = []
-        if vals.get("trace_status") in ("open", "reply", "bounce"):
-            events.append(vals["trace_status"])
-        if vals.get("links_click_datetime"):
-            events.append("click")
-        # sudo: events arrive from anyone (the tracking pixel and links are public);
-        # handling them only schedules or cancels traces, it runs nothing
-        marketing_traces = self.marketing_trace_id.sudo() if events else None
-        if marketing_traces:
+        events = [event for event in EVENTS.values() if event.happened_in(vals)]
+        if events and (marketing_traces := self.marketing_trace_id):
             now = fields.Datetime.now()
             for event in events:
-                marketing_traces._process_event(event, now)
+                # sudo: events arrive from anyone (the tracking pixel and links are
+                # public); handling them only schedules or cancels traces, it runs nothing
+                marketing_traces.sudo()._process_event(event.name, now)
         return res

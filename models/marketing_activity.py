@@ -1,12 +1,12 @@
 import logging
 from collections import defaultdict
 
-from dateutil.relativedelta import relativedelta
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
-from odoo.tools import is_html_empty
+from odoo.tools import SQL, is_html_empty
+
+from ..tools.triggers import EVENTS, SENT_STATUSES, TRIGGER_SELECTION, TRIGGERS
 
 _logger = logging.getLogger(__name__)
 
@@ -14,50 +14,6 @@ INTERVAL_TYPES = [("hours", "Hours"), ("days", "Days"), ("weeks", "Weeks"), ("mo
 # delays and expiries stay within ten years: dates beyond that would be
 # unreadable and overflow PostgreSQL's intervals
 MAX_INTERVALS = {"hours": 87_600, "days": 3_650, "weeks": 520, "months": 120}
-
-TRIGGER_TYPES = [
-    ("begin", "beginning of workflow"),
-    ("activity", "another activity"),
-    ("mail_open", "Mail: opened"),
-    ("mail_not_open", "Mail: not opened"),
-    ("mail_reply", "Mail: replied"),
-    ("mail_not_reply", "Mail: not replied"),
-    ("mail_click", "Mail: clicked"),
-    ("mail_not_click", "Mail: not clicked"),
-    ("mail_bounce", "Mail: bounced"),
-    ("sms_click", "SMS: clicked"),
-    ("sms_not_click", "SMS: not clicked"),
-    ("sms_bounce", "SMS: bounced"),
-]
-# the parent activity type each event trigger needs
-TRIGGER_PARENT_TYPES = {
-    "mail_open": "email",
-    "mail_not_open": "email",
-    "mail_reply": "email",
-    "mail_not_reply": "email",
-    "mail_click": "email",
-    "mail_not_click": "email",
-    "mail_bounce": "email",
-    "sms_click": "sms",
-    "sms_not_click": "sms",
-    "sms_bounce": "sms",
-}
-# positive triggers wait for the event of the parent's message
-POSITIVE_TRIGGERS = {
-    "mail_open": "open",
-    "mail_reply": "reply",
-    "mail_click": "click",
-    "mail_bounce": "bounce",
-    "sms_click": "click",
-    "sms_bounce": "bounce",
-}
-# negative triggers run unless the event happened
-NEGATIVE_TRIGGERS = {
-    "mail_not_open": "open",
-    "mail_not_reply": "reply",
-    "mail_not_click": "click",
-    "sms_not_click": "click",
-}
 
 
 class MarketingActivity(models.Model):
@@ -74,7 +30,7 @@ class MarketingActivity(models.Model):
     name = fields.Char("Activity Name", required=True)
     sequence = fields.Integer(default=10)
     campaign_id = fields.Many2one(
-        "marketing.campaign", required=True, ondelete="cascade", index=True
+        "marketing.campaign", required=True, ondelete="cascade", index=True, check_company=True
     )
     company_id = fields.Many2one(related="campaign_id.company_id", store=True, index=True)
     model_id = fields.Many2one(related="campaign_id.model_id", string="Target")
@@ -114,6 +70,13 @@ class MarketingActivity(models.Model):
         help="The action run on each participant's record. Actions of Odoo's Action menu "
         "(such as Download (vCard)) are not offered.",
     )
+    run_once_per_batch = fields.Boolean(
+        "Run once per batch",
+        help="Run the server action once for each batch of participants, with all their "
+        "records in `records`, instead of once per record. Faster for actions written for "
+        "several records; if the batch fails, it is run again record by record so that only "
+        "the faulty records end in error.",
+    )
     # trigger
     interval_number = fields.Integer("Send after", default=1, required=True)
     interval_type = fields.Selection(
@@ -126,7 +89,7 @@ class MarketingActivity(models.Model):
         readonly=True,
     )
     trigger_type = fields.Selection(
-        TRIGGER_TYPES, string="Trigger", default="begin", required=True, index=True
+        TRIGGER_SELECTION, string="Trigger", default="begin", required=True, index=True
     )
     trigger_label = fields.Char(compute="_compute_trigger_label")
     parent_id = fields.Many2one(
@@ -134,6 +97,7 @@ class MarketingActivity(models.Model):
         string="Parent Activity",
         ondelete="cascade",
         index="btree_not_null",
+        check_company=True,
         domain="[('campaign_id', '=', campaign_id), ('id', '!=', id)]",
         help="The activity whose execution (or whose message's event) triggers this one.",
     )
@@ -232,30 +196,12 @@ class MarketingActivity(models.Model):
             "weeks": _("Week"),
             "months": _("Month"),
         }
-        event_labels = {
-            "activity": _("after %(delay)s"),
-            "mail_open": _("Opened after %(delay)s"),
-            "mail_not_open": _("Not opened within %(delay)s"),
-            "mail_reply": _("Replied after %(delay)s"),
-            "mail_not_reply": _("Not replied within %(delay)s"),
-            "mail_click": _("Clicked after %(delay)s"),
-            "mail_not_click": _("Not clicked within %(delay)s"),
-            "mail_bounce": _("Bounced after %(delay)s"),
-            "sms_click": _("Clicked after %(delay)s"),
-            "sms_not_click": _("Not clicked within %(delay)s"),
-            "sms_bounce": _("Bounced after %(delay)s"),
-        }
-        singular_labels = {
-            "hours": _("Hour"),
-            "days": _("Day"),
-            "weeks": _("Week"),
-            "months": _("Month"),
-        }
         for activity in self:
             labels = singular_labels if activity.interval_number == 1 else interval_labels
             delay = f"{activity.interval_number} {labels.get(activity.interval_type, '')}"
-            label = event_labels.get(activity.trigger_type)
-            activity.trigger_label = label % {"delay": delay} if label else delay
+            lazy_label = TRIGGERS[activity.trigger_type].label
+            label = self.env._(lazy_label) if lazy_label else "%(delay)s"
+            activity.trigger_label = label % {"delay": delay}
 
     @api.depends("domain", "parent_id.applied_domain", "campaign_id.domain")
     def _compute_applied_domain(self):
@@ -283,14 +229,9 @@ class MarketingActivity(models.Model):
             ["__count", "links_click_datetime:count"],
         ):
             stats = mailing_stats[activity.id]
-            if status in ("pending", "sent", "open", "reply", "bounce"):
-                stats["sent"] += count
-            if status in ("open", "reply"):
-                stats["open"] += count
-            if status == "reply":
-                stats["reply"] += count
-            if status == "bounce":
-                stats["bounce"] += count
+            stats["sent"] += count if status in SENT_STATUSES else 0
+            for event in EVENTS.values():
+                stats[event.name] += count if status in event.counted_statuses else 0
             stats["click"] += clicked
         for activity in self:
             stats = mailing_stats[activity.id]
@@ -336,7 +277,7 @@ class MarketingActivity(models.Model):
     def _check_trigger_parent(self):
         trigger_labels = dict(self._fields["trigger_type"]._description_selection(self.env))
         for child in self.child_ids:
-            parent_type = TRIGGER_PARENT_TYPES.get(child.trigger_type)
+            parent_type = TRIGGERS[child.trigger_type].parent_type
             if parent_type and child.parent_id.activity_type != parent_type:
                 raise ValidationError(
                     _(
@@ -377,7 +318,7 @@ class MarketingActivity(models.Model):
                         activity=activity.name,
                     )
                 )
-            parent_type = TRIGGER_PARENT_TYPES.get(activity.trigger_type)
+            parent_type = TRIGGERS[activity.trigger_type].parent_type
             if parent_type and parent.activity_type != parent_type:
                 raise ValidationError(
                     _(
@@ -609,30 +550,6 @@ class MarketingActivity(models.Model):
             activity = activity.parent_id
         return expression.AND(domains)
 
-    def _get_delta(self, number=None, interval_type=None):
-        self.ensure_one()
-        number = self.interval_number if number is None else number
-        return relativedelta(**{interval_type or self.interval_type: number})
-
-    def _get_validity_delta(self):
-        self.ensure_one()
-        return self._get_delta(self.validity_duration_number, self.validity_duration_type)
-
-    def _prepare_trace_values(self, participant, start, parent_trace=None):
-        """Values of the trace of this activity for one participant.
-
-        Positive event triggers wait for their event: no schedule date until it
-        happens (tests run them at once, simulating the event)."""
-        self.ensure_one()
-        waits_event = self.trigger_type in POSITIVE_TRIGGERS
-        return {
-            "activity_id": self.id,
-            "participant_id": participant.id,
-            "parent_id": parent_trace.id if parent_trace else False,
-            "schedule_date": False if waits_event else start + self._get_delta(),
-            "state": "scheduled",
-        }
-
     # ------------------------------------------------------------
     # EXECUTION
     # ------------------------------------------------------------
@@ -657,19 +574,13 @@ class MarketingActivity(models.Model):
         self.ensure_one()
         now = fields.Datetime.now()
         traces = traces.filtered(lambda t: t.state == "scheduled")
-        if self.validity_duration:
-            validity = self._get_validity_delta()
-            expired = traces.filtered(
-                lambda t: t.schedule_date and t.schedule_date + validity < now
-            )
-            expired._set_state(
-                "canceled", _("Expired: not executed in time after its planned date.")
-            )
-            traces -= expired
-        if self.trigger_type in NEGATIVE_TRIGGERS:
-            happened = traces.parent_id._filter_event(NEGATIVE_TRIGGERS[self.trigger_type])
+        if self.validity_duration and traces:
+            traces -= traces._cancel_expired(SQL("trace.id IN %s", tuple(traces.ids)), now)
+        trigger = TRIGGERS[self.trigger_type]
+        if trigger.event and not trigger.positive:
+            happened = traces.parent_id._filter_event(trigger.event)
             voided = traces.filtered(lambda t: t.parent_id in happened)
-            voided._cancel_for_event(NEGATIVE_TRIGGERS[self.trigger_type])
+            voided._set_state("canceled", self.env._(EVENTS[trigger.event].cancel_reason))
             traces -= voided
         traces = self._reject_unmatched(traces)
         if traces and (reason := self._get_content_problem()):
@@ -693,7 +604,7 @@ class MarketingActivity(models.Model):
                 except Exception as trace_error:  # noqa: BLE001 - the trace carries it
                     self.env.invalidate_all()
                     trace._set_error(trace_error, now)
-        traces.filtered(lambda t: t.state == "processed")._create_children(now)
+        traces.filtered(lambda t: t.state == "processed")._schedule_children(now)
 
     def _get_content_problem(self):
         """Why the activity's mailing or server action cannot run now (it was
@@ -733,18 +644,22 @@ class MarketingActivity(models.Model):
             return traces
         records = self.campaign_id._get_target_records()
         res_ids = set(traces.mapped("res_id"))
-        # sudo: only whether the rows still exist, whoever can read them
-        existing = set(records.sudo().browse(res_ids).exists().ids)
         matching = set(
             records.search(
                 expression.AND([[("id", "in", list(res_ids))], self._get_applied_domain()])
             ).ids
         )
-        gone = traces.filtered(lambda t: t.res_id not in existing)
+        unmatched = traces.filtered(lambda t: t.res_id not in matching)
+        if not unmatched:
+            return traces
+        # sudo: only whether the rows still exist, whoever can read them
+        existing = set(records.sudo().browse(set(unmatched.mapped("res_id"))).exists().ids)
+        gone = unmatched.filtered(lambda t: t.res_id not in existing)
         gone._set_state("rejected", _("The record no longer exists."))
-        unmatched = traces.filtered(lambda t: t.res_id in existing and t.res_id not in matching)
-        unmatched._set_state("rejected", _("The record does not match the filter of the activity."))
-        return traces - gone - unmatched
+        (unmatched - gone)._set_state(
+            "rejected", _("The record does not match the filter of the activity.")
+        )
+        return traces - unmatched
 
     def _execute_email(self, traces, now):
         self._send_mailing(traces, now, "_action_send_mail")
@@ -761,7 +676,7 @@ class MarketingActivity(models.Model):
         batch is committed as a whole by the caller, so a crash can neither send
         twice nor lose a trace. Recipients Odoo refuses give rejected traces."""
         for batch in traces._split_by_res_id():
-            batch.write({"state": "processed", "schedule_date": now, "state_msg": False})
+            batch._set_state("processed", False, now)
             mailing = self.mass_mailing_id.with_context(
                 marketing_trace_by_res_id={trace.res_id: trace.id for trace in batch}
             )
@@ -781,12 +696,16 @@ class MarketingActivity(models.Model):
         )
 
     def _execute_action(self, traces, now):
-        """Run the server action on each record, with the rights of the user
-        running the batch (``run`` checks the action's groups and the right to
-        write the records)."""
-        traces.write({"state": "processed", "schedule_date": now, "state_msg": False})
-        action = self.server_action_id.with_env(self.env)
-        for res_id in traces.mapped("res_id"):
-            action.with_context(
-                active_model=self.model_name, active_id=res_id, active_ids=[res_id]
-            ).run()
+        """Run the server action with the rights of the user running the batch
+        (``run`` checks the action's groups and the right to write the
+        records): once per record, or once for the whole batch (``records``)
+        when the activity runs it once per batch. A failing batch is re-run
+        record by record by ``_execute_batch``."""
+        traces._set_state("processed", False, now)
+        action = self.server_action_id.with_env(self.env).with_context(active_model=self.model_name)
+        res_ids = traces.mapped("res_id")
+        if self.run_once_per_batch:
+            action.with_context(active_ids=res_ids).run()
+            return
+        for res_id in res_ids:
+            action.with_context(active_id=res_id, active_ids=[res_id]).run()

@@ -4,7 +4,6 @@ import threading
 from datetime import datetime, time, timedelta
 
 import pytz
-from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -15,11 +14,11 @@ from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 
 from ..tools.filter_eval import FilterError, FilterEvaluator
 from ..tools.filter_words import describe_domain
+from ..tools.triggers import EVENTS, SENT_STATUSES
+from .marketing_trace import TRANSIENT_ERRORS
 
 _logger = logging.getLogger(__name__)
 
-# concurrency conflicts with another worker: the campaign is simply run next time
-TRANSIENT_ERRORS = (SerializationFailure, LockNotAvailable)
 # Odoo's technical and security models, and the messages of Discuss, are never
 # targets: a campaign enrols what its filter finds and runs actions on it.
 DENIED_TARGET_PREFIXES = (
@@ -578,7 +577,7 @@ class MarketingCampaign(models.Model):
         self.write({"state": "running"})
         if self.env.context.get("marketing_automation_update_participants"):
             self.filtered("require_sync").action_update_participants()
-        self._trigger_cron()
+        self.env["marketing.trace"]._wake_scheduler()
         return True
 
     def _check_templates_ready(self):
@@ -622,42 +621,48 @@ class MarketingCampaign(models.Model):
         # sudo: the engine creates the traces, users never do (see marketing.trace)
         Trace = self.env["marketing.trace"].sudo()
         now = fields.Datetime.now()
-        for campaign in self:
-            participants = campaign.participant_ids.filtered(
-                lambda p: not p.is_test and p.state in ("running", "completed")
+        if self.ids:
+            new_traces = Trace._schedule(
+                SQL(
+                    """
+                    SELECT participant.id, activity.id, NULL::integer
+                      FROM marketing_participant participant
+                      JOIN marketing_activity activity
+                        ON activity.campaign_id = participant.campaign_id
+                       AND activity.trigger_type = 'begin'
+                     WHERE participant.campaign_id IN %(campaign_ids)s
+                       AND participant.is_test IS NOT TRUE
+                       AND participant.state IN ('running', 'completed')
+                       AND NOT EXISTS (
+                            SELECT 1 FROM marketing_trace trace
+                             WHERE trace.participant_id = participant.id
+                               AND trace.activity_id = activity.id
+                               AND trace.parent_id IS NULL)
+                 UNION ALL
+                    SELECT participant.id, child.id, parent.id
+                      FROM marketing_participant participant
+                      JOIN marketing_trace parent ON parent.participant_id = participant.id
+                      JOIN marketing_activity child ON child.parent_id = parent.activity_id
+                     WHERE participant.campaign_id IN %(campaign_ids)s
+                       AND participant.is_test IS NOT TRUE
+                       AND participant.state IN ('running', 'completed')
+                       AND parent.state = 'processed'
+                       AND NOT EXISTS (
+                            SELECT 1 FROM marketing_trace trace
+                             WHERE trace.parent_id = parent.id AND trace.activity_id = child.id)
+                    """,
+                    campaign_ids=tuple(self.ids),
+                ),
+                now,
             )
-            existing = {
-                (trace.participant_id.id, trace.activity_id.id, trace.parent_id.id)
-                for trace in participants.trace_ids
-            }
-            vals_list = []
-            for activity in campaign.marketing_activity_ids.filtered(
-                lambda a: a.trigger_type == "begin"
-            ):
-                vals_list += [
-                    activity._prepare_trace_values(participant, now)
-                    for participant in participants
-                    if (participant.id, activity.id, False) not in existing
-                ]
-            parent_traces = participants.trace_ids.filtered(lambda t: t.state == "processed")
-            for parent_trace in parent_traces:
-                for child in parent_trace.activity_id.child_ids:
-                    key = (parent_trace.participant_id.id, child.id, parent_trace.id)
-                    if key not in existing:
-                        vals_list.append(
-                            child._prepare_trace_values(
-                                parent_trace.participant_id, now, parent_trace=parent_trace
-                            )
-                        )
-            new_traces = Trace.create(vals_list)
             new_traces.participant_id.filtered(lambda p: p.state == "completed").write(
                 {"state": "running"}
             )
             # events that already happened on a parent's message apply to its new children
-            for event in ("open", "reply", "click", "bounce"):
+            for event in EVENTS:
                 new_traces.parent_id._filter_event(event)._process_event(event, now)
         self.write({"require_sync": False})
-        self._trigger_cron()
+        Trace._wake_scheduler()
         return True
 
     def action_save_as_favorite_filter(self):
@@ -876,10 +881,6 @@ class MarketingCampaign(models.Model):
             lambda c: c.id in with_participants and not c.require_sync
         ).require_sync = True
 
-    @api.model
-    def _trigger_cron(self, at=None):
-        self.env.ref("marketing_automation_community.ir_cron_marketing_automation")._trigger(at)
-
     # ------------------------------------------------------------
     # ENGINE
     # ------------------------------------------------------------
@@ -1009,44 +1010,91 @@ class MarketingCampaign(models.Model):
         responsible, its data) shows why on its form and never stops the
         others. One call runs a bounded number of batches; the cron runner calls
         again while due traces remain (see ``ir.cron._notify_progress``), and
-        enrolment runs once per cron trigger, not on those repeated calls."""
-        campaigns = self.search([("state", "=", "running")])
+        enrolment runs once per cron trigger, not on those repeated calls.
+
+        Several workers may run it at once (several scheduler jobs, see
+        README): each campaign's enrolment is claimed by one worker at a time
+        (``_claim_for_enrolment``) and each batch of traces by one worker
+        (``marketing.trace._claim_due_traces``), so they share the work and
+        never write the same row."""
+        self.search([("state", "=", "running")])._run_scheduler()
+
+    def _run_scheduler(self):
+        """One scheduler call over these campaigns (see
+        ``_cron_process_campaigns``)."""
+        campaigns = self.filtered(lambda c: c.state == "running")
         auto_commit = not getattr(threading.current_thread(), "testing", False)
-        errors = {}
-        busy = self.browse()
         enrol = not self._is_cron_continuation()
+        failed = self.browse()
         for campaign in campaigns:
-            try:
-                with self.env.cr.savepoint():
-                    campaign._with_engine_user()
-                    if enrol:
-                        campaign.sync_participants()
-                    self.env["marketing.trace"]._expire_waiting_traces(campaign)
-            except TRANSIENT_ERRORS:
-                # another worker changed the same rows: it does the work, this run skips
-                self.env.invalidate_all()
-                _logger.info("Marketing campaign %s: busy in another worker, skipped", campaign.id)
-                busy |= campaign
-            except Exception as error:  # noqa: BLE001 - shown on the campaign, the others go on
-                self.env.invalidate_all()
-                errors[campaign] = self._get_scheduler_error_message(error)
+            failed |= campaign._enrol_claimed(enrol)
             if auto_commit:
-                # enrolment is set-based and idempotent: keep each campaign's work
+                # enrolment is set-based and idempotent: keep each campaign's
+                # work, and release its row for the other workers
                 self.env.cr.commit()  # pylint: disable=invalid-commit
-        runnable = campaigns.filtered(lambda c: c not in errors) - busy
-        self.env["marketing.trace"]._execute_due_traces(
+        runnable = campaigns - failed
+        Trace = self.env["marketing.trace"]
+        Trace._execute_due_traces(
             campaigns=runnable,
             auto_commit=auto_commit,
-            max_batches=self.env["marketing.trace"]._get_scheduler_setting("cron_max_batches", 10),
+            max_batches=Trace._get_scheduler_setting("cron_max_batches", 10),
         )
-        for campaign in campaigns - busy:
-            campaign._set_scheduler_error(errors.get(campaign, False))
         try:
             with self.env.cr.savepoint():
-                self.env["marketing.trace"]._schedule_next_cron(runnable)
+                Trace._schedule_next_cron(runnable)
         except Exception:  # noqa: BLE001 - the cron still runs at its interval
             self.env.invalidate_all()
             _logger.exception("Marketing Automation: the next scheduler run could not be planned")
+
+    def _enrol_claimed(self, enrol):
+        """Enrol (when ``enrol``) and expire the waiting traces of this
+        campaign, unless another worker is doing it. Every error is handled
+        here: the campaign's error is shown on its form, a conflict with
+        another worker skips the campaign until the next run. Return the
+        campaign when its traces must not run now (it failed), else nothing."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                if not self._claim_for_enrolment():
+                    _logger.info("Marketing campaign %s: enrolled by another worker", self.id)
+                    return self.browse()
+                try:
+                    with self.env.cr.savepoint():
+                        self._with_engine_user()
+                        if enrol:
+                            self.sync_participants()
+                        self.env["marketing.trace"]._expire_waiting_traces(self)
+                    error = False
+                except TRANSIENT_ERRORS:
+                    raise
+                except Exception as error_:  # noqa: BLE001 - shown on the campaign
+                    self.env.invalidate_all(flush=False)
+                    error = self._get_scheduler_error_message(error_)
+                self._set_scheduler_error(error)
+                self.env.flush_all()
+        except TRANSIENT_ERRORS:
+            # another worker changed the same rows since this run began: it does
+            # the work, this run skips the campaign
+            self.env.invalidate_all(flush=False)
+            _logger.info("Marketing campaign %s: busy in another worker, skipped", self.id)
+            return self.browse()
+        return self if error else self.browse()
+
+    def _claim_for_enrolment(self):
+        """Lock the campaign's row for this transaction, unless another worker
+        holds it (it is enrolling this campaign): two workers never enrol the
+        same campaign at once, nor write its row."""
+        self.ensure_one()
+        self.flush_recordset()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM marketing_campaign WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED",
+                self.id,
+            ),
+            # a conflict with another worker is expected and handled by the caller
+            log_exceptions=False,
+        )
+        return bool(self.env.cr.fetchone())
 
     @api.model
     def _is_cron_continuation(self):
@@ -1170,18 +1218,13 @@ class MarketingCampaign(models.Model):
             ["__count", "links_click_datetime:count"],
         ):
             activity_metrics = metrics.setdefault(activity.id, empty_metrics())
-            if status in ("pending", "sent", "open", "reply", "bounce"):
-                activity_metrics["sent"] += count
-            if status in ("open", "reply"):
-                activity_metrics["open"] += count
-            if status == "reply":
-                activity_metrics["reply"] += count
-            if status == "bounce":
-                activity_metrics["bounce"] += count
+            activity_metrics["sent"] += count if status in SENT_STATUSES else 0
+            for event in EVENTS.values():
+                activity_metrics[event.name] += count if status in event.counted_statuses else 0
             activity_metrics["click"] += clicked
         for activity_metrics in metrics.values():
             sent = activity_metrics["sent"]
-            for measure in ("open", "reply", "click", "bounce"):
+            for measure in EVENTS:
                 activity_metrics[f"{measure}_ratio"] = (
                     round(100.0 * activity_metrics[measure] / sent, 1) if sent else 0.0
                 )

@@ -2,6 +2,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL, create_index
 
+from ..tools.cache import invalidate_dependents
+
 
 class MarketingParticipant(models.Model):
     """A record of the campaign's target model walking through its workflow."""
@@ -127,6 +129,7 @@ class MarketingParticipant(models.Model):
 
     def action_set_completed(self):
         """Stop the participant: its scheduled traces are canceled."""
+        self.check_access("write")
         traces = self.trace_ids.filtered(lambda t: t.state == "scheduled")
         traces._set_state("canceled", _("Canceled: the participant was stopped."))
         self.write({"state": "completed"})
@@ -138,41 +141,23 @@ class MarketingParticipant(models.Model):
 
     def _create_root_traces(self, start):
         """Schedule the root activities for new participants, in one INSERT ...
-        SELECT whatever their number. Calendar intervals (months) are added by
-        PostgreSQL as ``relativedelta`` does (31 Jan + 1 month = 28 Feb)."""
+        SELECT whatever their number (see ``marketing.trace._schedule``)."""
         if not self:
             return self.env["marketing.trace"]
-        self.env.flush_all()
-        self.env.cr.execute(
+        return self.env["marketing.trace"]._schedule(
             SQL(
                 """
-                INSERT INTO marketing_trace (
-                    participant_id, activity_id, campaign_id, company_id, res_id, is_test,
-                    schedule_date, state, create_uid, create_date, write_uid, write_date)
-                SELECT participant.id, activity.id, activity.campaign_id, participant.company_id,
-                       participant.res_id, participant.is_test,
-                       %(start)s + (
-                            activity.interval_number || ' ' || activity.interval_type
-                       )::interval,
-                       'scheduled', %(uid)s, %(now)s, %(uid)s, %(now)s
+                SELECT participant.id, activity.id, NULL::integer
                   FROM marketing_participant participant
                   JOIN marketing_activity activity
                     ON activity.campaign_id = participant.campaign_id
                    AND activity.trigger_type = 'begin'
-                 WHERE participant.id IN %(participant_ids)s
-              ORDER BY participant.id, activity.id
-             RETURNING id
+                 WHERE participant.id IN %s
                 """,
-                start=start,
-                now=fields.Datetime.now(),
-                uid=self.env.uid,
-                participant_ids=tuple(self.ids),
-            )
+                tuple(self.ids),
+            ),
+            start,
         )
-        trace_ids = [row[0] for row in self.env.cr.fetchall()]
-        # inserted in SQL: the cached traces of participants and activities are stale
-        self.env.invalidate_all()
-        return self.env["marketing.trace"].browse(trace_ids)
 
     def _action_unlink(self):
         """The record is gone: cancel what was scheduled."""
@@ -183,14 +168,35 @@ class MarketingParticipant(models.Model):
     def _update_completion(self):
         """Running participants with nothing scheduled (nor waiting for an
         event) are completed."""
-        running = self.filtered(lambda p: p.state == "running")
-        if not running:
-            return
-        pending = {
-            participant.id
-            for [participant] in self.env["marketing.trace"]._read_group(
-                [("participant_id", "in", running.ids), ("state", "=", "scheduled")],
-                ["participant_id"],
+        if self:
+            self._complete_where(SQL("participant.id IN %s", tuple(self.ids)))
+
+    @api.model
+    def _complete_where(self, condition):
+        """Complete the running participants matching ``condition`` (SQL on
+        the alias ``participant``) that have nothing scheduled: one UPDATE
+        whatever their number."""
+        self.env["marketing.trace"].flush_model(["participant_id", "state"])
+        self.flush_model(["state"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE marketing_participant participant
+                   SET state = 'completed', write_uid = %(uid)s, write_date = %(now)s
+                 WHERE %(condition)s
+                   AND participant.state = 'running'
+                   AND NOT EXISTS (
+                        SELECT 1 FROM marketing_trace trace
+                         WHERE trace.participant_id = participant.id
+                           AND trace.state = 'scheduled')
+             RETURNING participant.id
+                """,
+                condition=condition,
+                uid=self.env.uid,
+                now=fields.Datetime.now(),
             )
-        }
-        running.filtered(lambda p: p.id not in pending).write({"state": "completed"})
+        )
+        completed = self.browse(row[0] for row in self.env.cr.fetchall())
+        if completed:
+            completed.invalidate_recordset(["state", "write_uid", "write_date"])
+            invalidate_dependents(self, ["state"])

@@ -1,20 +1,24 @@
 import logging
+from itertools import repeat
+
+from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, create_index
 
-from .marketing_activity import NEGATIVE_TRIGGERS, POSITIVE_TRIGGERS
+from ..tools.cache import invalidate_dependents
+from ..tools.triggers import EVENTS, TRIGGERS, WAITING_TRIGGERS
 
 _logger = logging.getLogger(__name__)
 
-# an event on a message also counts as the events it implies
-IMPLIED_EVENTS = {
-    "open": {"open"},
-    "reply": {"reply", "open"},
-    "click": {"click", "open"},
-    "bounce": {"bounce"},
-}
+# concurrency conflicts with another worker: the work is left to it, or looked
+# at again from a new transaction
+TRANSIENT_ERRORS = (SerializationFailure, LockNotAvailable)
+# how many times one scheduler call looks again after such a conflict
+MAX_CLAIM_CONFLICTS = 10
+# what the scheduler jobs run (data/ir_cron_data.xml)
+SCHEDULER_CODE = "model._cron_process_campaigns()"
 
 
 class MarketingTrace(models.Model):
@@ -41,8 +45,14 @@ class MarketingTrace(models.Model):
     )
     activity_type = fields.Selection(related="activity_id.activity_type")
     trigger_type = fields.Selection(related="activity_id.trigger_type")
+    # deleted with its campaign (its activity and participant go too): never
+    # emptied on its own
     campaign_id = fields.Many2one(
-        related="activity_id.campaign_id", store=True, index=True, string="Campaign"
+        related="activity_id.campaign_id",
+        store=True,
+        index=True,
+        string="Campaign",
+        ondelete="cascade",
     )
     company_id = fields.Many2one(related="participant_id.company_id", store=True, index=True)
     res_id = fields.Many2oneReference(
@@ -98,6 +108,14 @@ class MarketingTrace(models.Model):
             ["activity_id", "schedule_date"],
             where="state = 'scheduled' AND schedule_date IS NOT NULL",
         )
+        # the traces waiting for an event, which the scheduler checks for expiry
+        create_index(
+            self.env.cr,
+            "marketing_trace_waiting_index",
+            self._table,
+            ["activity_id"],
+            where="state = 'scheduled' AND schedule_date IS NULL",
+        )
 
     # ------------------------------------------------------------
     # CRUD
@@ -128,32 +146,62 @@ class MarketingTrace(models.Model):
         traces.check_access("write")
         now = fields.Datetime.now()
         for trace in traces.filtered(lambda t: not t.schedule_date and t.parent_id):
-            event = POSITIVE_TRIGGERS.get(trace.trigger_type)
-            if event:
-                trace.parent_id._process_event(event, now)
+            if TRIGGERS[trace.trigger_type].event:
+                trace.parent_id._process_event(TRIGGERS[trace.trigger_type].event, now)
         traces = traces.filtered(lambda t: t.state == "scheduled")
         traces.filtered(lambda t: not t.schedule_date).schedule_date = now
         for activity, activity_traces in traces.grouped("activity_id").items():
             activity._execute(activity_traces)
-        traces.participant_id._update_completion()
+        traces._complete_participants()
         return True
 
     def action_cancel(self):
         traces = self.filtered(lambda t: t.state == "scheduled")
+        traces.check_access("write")
         traces._set_state("canceled", _("Canceled manually."))
-        traces.participant_id._update_completion()
+        traces._complete_participants()
         return True
 
     # ------------------------------------------------------------
     # STATE CHANGES
     # ------------------------------------------------------------
 
-    def _set_state(self, state, message):
-        if self:
-            vals = {"state": state, "state_msg": message}
-            if state in ("rejected", "canceled"):
-                vals["schedule_date"] = fields.Datetime.now()
-            self.write(vals)
+    def _set_state(self, state, message, date=None):
+        """Move these traces to ``state`` with the reason ``message``, dated
+        ``date`` (now for rejected and canceled traces; unchanged when empty).
+
+        The engine's bookkeeping, in one UPDATE whatever the number of traces:
+        the entry points check the user's rights (``action_execute``,
+        ``action_cancel``...), the scheduler runs as the responsible."""
+        if not self:
+            return
+        if state in ("rejected", "canceled") and not date:
+            date = fields.Datetime.now()
+        self.flush_recordset(["state", "state_msg", "schedule_date"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE marketing_trace
+                   SET state = %(state)s, state_msg = %(message)s,
+                       schedule_date = COALESCE(%(date)s, schedule_date),
+                       write_uid = %(uid)s, write_date = %(now)s
+                 WHERE id IN %(ids)s
+                """,
+                state=state,
+                message=message or None,
+                date=date,
+                uid=self.env.uid,
+                now=fields.Datetime.now(),
+                ids=tuple(self.ids),
+            )
+        )
+        # the new values are known: put them in the cache instead of reading them again
+        self.invalidate_recordset(["write_uid", "write_date"])
+        self.env.cache.update(self, self._fields["state"], repeat(state))
+        self.env.cache.update(self, self._fields["state_msg"], repeat(message or False))
+        if date:
+            self.env.cache.update(self, self._fields["schedule_date"], repeat(date))
+        invalidate_dependents(self, ["state", "state_msg", "schedule_date"])
 
     def _set_error(self, error, now):
         message = (
@@ -165,7 +213,7 @@ class MarketingTrace(models.Model):
             message,
             exc_info=not isinstance(error, UserError),
         )
-        self.write({"state": "error", "state_msg": message, "schedule_date": now})
+        self._set_state("error", message, now)
 
     def _set_delivery_failed(self):
         """Odoo's mail or SMS queue failed the message of these processed traces
@@ -177,17 +225,12 @@ class MarketingTrace(models.Model):
         for reason, reason_traces in traces.grouped(
             lambda t: t.mailing_trace_ids[:1]._get_marketing_failure_reason()
         ).items():
-            reason_traces.write(
-                {"state": "error", "state_msg": _("Not delivered: %(reason)s", reason=reason)}
-            )
+            reason_traces._set_state("error", _("Not delivered: %(reason)s", reason=reason))
         waiting = traces.child_ids.filtered(
-            lambda t: (
-                t.state == "scheduled"
-                and (t.trigger_type in POSITIVE_TRIGGERS or t.trigger_type in NEGATIVE_TRIGGERS)
-            )
+            lambda t: t.state == "scheduled" and TRIGGERS[t.trigger_type].event
         )
         waiting._set_state("canceled", _("Canceled: the parent message was not delivered."))
-        traces.participant_id._update_completion()
+        traces._complete_participants()
 
     def _split_by_res_id(self):
         """Yield batches in which each record appears once (a test participant
@@ -204,87 +247,283 @@ class MarketingTrace(models.Model):
         for batch in batches:
             yield self.browse(trace.id for trace in batch.values())
 
-    def _create_children(self, now):
-        """Create the traces of the child activities of processed traces:
-        `activity` and negative triggers are scheduled from now, positive
-        triggers wait for their event."""
-        vals_list = [
-            child._prepare_trace_values(trace.participant_id, now, parent_trace=trace)
-            for trace in self
-            for child in trace.activity_id.child_ids
+    def _complete_participants(self):
+        """The last step of every unit of engine work (a batch, an event, an
+        expiry, a user's Run or Cancel): the participants of these traces that
+        have nothing left scheduled (nor waiting for an event) are completed."""
+        if self:
+            self.env["marketing.participant"]._complete_where(
+                SQL(
+                    "participant.id IN (SELECT participant_id FROM marketing_trace WHERE id IN %s)",
+                    tuple(self.ids),
+                )
+            )
+
+    # ------------------------------------------------------------
+    # SCHEDULING: when a trace is due, decided here only
+    # ------------------------------------------------------------
+
+    @api.model
+    def _delay_sql(self, activity, start):
+        """SQL: ``start`` plus the delay of ``activity`` (a table alias).
+        PostgreSQL adds calendar intervals as ``relativedelta`` does
+        (31 Jan + 1 month = 28 Feb)."""
+        return SQL(
+            "%(start)s + (%(number)s || ' ' || %(unit)s)::interval",
+            start=start,
+            number=SQL.identifier(activity, "interval_number"),
+            unit=SQL.identifier(activity, "interval_type"),
+        )
+
+    @api.model
+    def _schedule(self, rows, start):
+        """Create the traces listed by the SQL query ``rows`` (columns
+        participant_id, activity_id, parent_id) in one INSERT ... SELECT,
+        whatever their number. A trace is due at ``start`` plus its activity's
+        delay, except when its trigger waits for an event of its parent's
+        message: it has no date until the event happens (``_process_event``)."""
+        self.flush_model()
+        self.env["marketing.participant"].flush_model()
+        self.env["marketing.activity"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO marketing_trace (
+                    participant_id, activity_id, parent_id, campaign_id, company_id, res_id,
+                    is_test, schedule_date, state, create_uid, create_date, write_uid, write_date)
+                SELECT new.participant_id, activity.id, new.parent_id, activity.campaign_id,
+                       participant.company_id, participant.res_id, participant.is_test,
+                       CASE WHEN activity.trigger_type IN %(waiting)s THEN NULL
+                            ELSE %(due)s END,
+                       'scheduled', %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM (%(rows)s) new (participant_id, activity_id, parent_id)
+                  JOIN marketing_participant participant ON participant.id = new.participant_id
+                  JOIN marketing_activity activity ON activity.id = new.activity_id
+              ORDER BY new.participant_id, activity.id
+             RETURNING id
+                """,
+                waiting=WAITING_TRIGGERS,
+                due=self._delay_sql("activity", SQL("%s::timestamp", start)),
+                rows=rows,
+                uid=self.env.uid,
+                now=fields.Datetime.now(),
+            )
+        )
+        traces = self.browse(row[0] for row in self.env.cr.fetchall())
+        if traces:
+            # inserted in SQL: the cached trace lists and what depends on
+            # traces (statistics, counts) are stale
+            self.env["marketing.participant"].invalidate_model(["trace_ids"])
+            self.env["marketing.activity"].invalidate_model(["trace_ids"])
+            self.invalidate_model(["child_ids"])
+            invalidate_dependents(self, ["state"])
+        return traces
+
+    def _schedule_children(self, start):
+        """Schedule the child activities of these processed traces."""
+        if not self:
+            return self.browse()
+        return self._schedule(
+            SQL(
+                """
+                SELECT trace.participant_id, child.id, trace.id
+                  FROM marketing_trace trace
+                  JOIN marketing_activity child ON child.parent_id = trace.activity_id
+                 WHERE trace.id IN %s
+                """,
+                tuple(self.ids),
+            ),
+            start,
+        )
+
+    @api.model
+    def _get_due_domain(self, activity_ids, now, future=False):
+        """The condition of a trace the scheduler runs: scheduled, dated, due
+        at ``now`` (or later, with ``future``), of a real participant. The SQL
+        claim compiles this same domain, and it matches the partial index
+        ``marketing_trace_due_index`` (activity, date)."""
+        return [
+            ("activity_id", "in", list(activity_ids)),
+            ("state", "=", "scheduled"),
+            ("schedule_date", ">" if future else "<=", now),
+            ("is_test", "=", False),
         ]
-        # sudo: the engine creates traces, users never do (their ACL has no create)
-        return self.sudo().create(vals_list).with_env(self.env)
+
+    @api.model
+    def _get_scheduler_crons(self):
+        """The active jobs that run the scheduler: the one shipped, and the
+        second one or the copies an administrator activated so that several
+        cron workers share the work."""
+        # sudo: which jobs exist is configuration; they are only triggered
+        return (
+            self.env["ir.cron"]
+            .sudo()
+            .search([("model_id.model", "=", "marketing.campaign"), ("code", "=", SCHEDULER_CODE)])
+        )
+
+    @api.model
+    def _wake_scheduler(self, at=None):
+        """Run the scheduler at ``at`` (now by default), in every job that runs
+        it: the one place that wakes it, for traces that became due before its
+        next run."""
+        for cron in self._get_scheduler_crons():
+            cron._trigger(at)
+
+    # ------------------------------------------------------------
+    # EXPIRY
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cancel_expired(self, condition, at):
+        """Cancel the scheduled traces matching ``condition`` (SQL on the alias
+        ``trace``) that can no longer run at ``at``: the validity of their
+        activity has passed since their planned date or, while they wait for an
+        event, since their parent ran. Tests never expire. This is the one
+        expiry rule, used before a batch runs, when an event arrives and by the
+        scheduler for events that never came. Return the canceled traces."""
+        self.flush_model(["activity_id", "parent_id", "state", "is_test", "schedule_date"])
+        self.env["marketing.activity"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE marketing_trace expired
+                   SET state = 'canceled',
+                       state_msg = CASE WHEN expired.schedule_date IS NULL
+                                        THEN %(waiting_msg)s ELSE %(late_msg)s END,
+                       schedule_date = %(now)s, write_uid = %(uid)s, write_date = %(now)s
+                 WHERE expired.id IN (
+                        SELECT trace.id
+                          FROM marketing_trace trace
+                          JOIN marketing_activity activity ON activity.id = trace.activity_id
+                     LEFT JOIN marketing_trace parent ON parent.id = trace.parent_id
+                         WHERE %(condition)s
+                           AND trace.state = 'scheduled'
+                           AND trace.is_test IS NOT TRUE
+                           AND activity.validity_duration
+                           AND COALESCE(trace.schedule_date, parent.schedule_date) + (
+                                activity.validity_duration_number || ' '
+                                || activity.validity_duration_type)::interval < %(at)s)
+             RETURNING expired.id
+                """,
+                condition=condition,
+                waiting_msg=_("Expired: the awaited event did not happen in time."),
+                late_msg=_("Expired: not executed in time after its planned date."),
+                now=fields.Datetime.now(),
+                uid=self.env.uid,
+                at=at,
+            )
+        )
+        expired = self.browse(row[0] for row in self.env.cr.fetchall())
+        if expired:
+            expired.invalidate_recordset(["state", "state_msg", "schedule_date"])
+            invalidate_dependents(self, ["state", "state_msg", "schedule_date"])
+        return expired
 
     # ------------------------------------------------------------
     # EVENTS
     # ------------------------------------------------------------
 
     def _filter_event(self, event):
-        """The traces whose message had ``event`` (open, reply, click, bounce);
-        a click or a reply implies an open."""
-        happened = {
-            "open": lambda mt: (
-                mt.trace_status in ("open", "reply")
-                or mt.open_datetime
-                or mt.reply_datetime
-                or mt.links_click_datetime
-            ),
-            "reply": lambda mt: mt.trace_status == "reply" or mt.reply_datetime,
-            "click": lambda mt: mt.links_click_datetime,
-            "bounce": lambda mt: mt.trace_status == "bounce",
-        }[event]
-        return self.mailing_trace_ids.filtered(happened).marketing_trace_id
-
-    def _cancel_for_event(self, event):
-        messages = {
-            "open": _("Canceled: the parent message was opened."),
-            "reply": _("Canceled: the parent message was replied to."),
-            "click": _("Canceled: a link of the parent message was clicked."),
-            "bounce": _("Canceled: the parent message bounced."),
-        }
-        self._set_state("canceled", messages[event])
-
-    def _is_expired_waiting(self, date):
-        """Whether this trace, waiting for an event, can no longer run at ``date``:
-        its activity's validity after the parent ran has passed (tests never
-        expire)."""
-        self.ensure_one()
-        activity = self.activity_id
+        """The traces whose message had ``event`` (open, reply, click, bounce),
+        or an event that implies it (a click or a reply implies an open)."""
+        if not self:
+            return self
         return (
-            activity.validity_duration
-            and not self.is_test
-            and self.parent_id.schedule_date + activity._get_validity_delta() < date
+            self.env["mailing.trace"]
+            .search([("marketing_trace_id", "in", self.ids), *EVENTS[event].get_domain()])
+            .marketing_trace_id
         )
-
-    def _cancel_expired_waiting(self):
-        self._set_state("canceled", _("Expired: the awaited event did not happen in time."))
 
     def _process_event(self, event, event_date):
         """An event happened on the message of these (parent) traces: schedule
-        their waiting children triggered by it (first event only), cancel the
-        children it makes impossible."""
-        events = IMPLIED_EVENTS[event]
-        children = self.child_ids.filtered(lambda t: t.state == "scheduled")
-        if event == "bounce":
-            impossible = children.filtered(
-                lambda t: t.trigger_type not in ("activity", "mail_bounce", "sms_bounce")
+        their waiting children triggered by it (first event only, at the event
+        plus their delay), cancel the children it makes impossible. Set-based:
+        the same few queries for one message (the tracking pixel) as for
+        thousands opened at once."""
+        if not self:
+            return
+        happened = EVENTS[event].implies
+        waiting = tuple(
+            key
+            for key, trigger in TRIGGERS.items()
+            if trigger.positive and trigger.event in happened
+        )
+        reasons = {
+            key: EVENTS[trigger.event].cancel_reason
+            for key, trigger in TRIGGERS.items()
+            if trigger.event and not trigger.positive and trigger.event in happened
+        }
+        if EVENTS[event].voids_others:
+            reasons.update(
+                (key, EVENTS[event].cancel_reason)
+                for key, trigger in TRIGGERS.items()
+                if key not in ("begin", "activity") and trigger.event != event
             )
-            impossible._cancel_for_event("bounce")
-            children -= impossible
-        for child in children:
-            trigger = child.activity_id.trigger_type
-            if POSITIVE_TRIGGERS.get(trigger) in events and not child.schedule_date:
-                if child._is_expired_waiting(event_date):
-                    child._cancel_expired_waiting()
-                else:
-                    child.schedule_date = event_date + child.activity_id._get_delta()
-            elif NEGATIVE_TRIGGERS.get(trigger) in events:
-                child._cancel_for_event(NEGATIVE_TRIGGERS[trigger])
-        self.participant_id._update_completion()
-        scheduled = children.filtered(lambda t: t.state == "scheduled" and t.schedule_date)
-        if scheduled and not all(scheduled.mapped("is_test")):
-            self.env["marketing.campaign"]._trigger_cron(min(scheduled.mapped("schedule_date")))
+        children = SQL(
+            """
+            trace.parent_id IN %(parents)s AND trace.activity_id IN (
+                SELECT id FROM marketing_activity WHERE trigger_type IN %(triggers)s)
+            """,
+            parents=tuple(self.ids),
+            triggers=waiting,
+        )
+        expired = self._cancel_expired(
+            SQL("%s AND trace.schedule_date IS NULL", children), event_date
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE marketing_trace trace
+                   SET schedule_date = %(due)s, write_uid = %(uid)s, write_date = %(now)s
+                  FROM marketing_activity activity
+                 WHERE activity.id = trace.activity_id
+                   AND %(children)s
+                   AND trace.state = 'scheduled'
+                   AND trace.schedule_date IS NULL
+             RETURNING trace.id, trace.schedule_date, trace.is_test
+                """,
+                due=self._delay_sql("activity", SQL("%s::timestamp", event_date)),
+                children=children,
+                uid=self.env.uid,
+                now=fields.Datetime.now(),
+            )
+        )
+        scheduled = self.env.cr.fetchall()
+        canceled = []
+        if reasons:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE marketing_trace trace
+                       SET state = 'canceled',
+                        state_msg = CASE activity.trigger_type %(messages)s END,
+                           schedule_date = %(now)s, write_uid = %(uid)s, write_date = %(now)s
+                      FROM marketing_activity activity
+                     WHERE activity.id = trace.activity_id
+                       AND trace.parent_id IN %(parents)s
+                       AND trace.state = 'scheduled'
+                       AND activity.trigger_type IN %(triggers)s
+                 RETURNING trace.id
+                    """,
+                    messages=SQL(" ").join(
+                        SQL("WHEN %s THEN %s", key, self.env._(reason))
+                        for key, reason in reasons.items()
+                    ),
+                    parents=tuple(self.ids),
+                    triggers=tuple(reasons),
+                    uid=self.env.uid,
+                    now=fields.Datetime.now(),
+                )
+            )
+            canceled = [row[0] for row in self.env.cr.fetchall()]
+        changed = self.browse([row[0] for row in scheduled] + canceled) | expired
+        if changed:
+            changed.invalidate_recordset(["state", "state_msg", "schedule_date"])
+            invalidate_dependents(self, ["state", "state_msg", "schedule_date"])
+            changed._complete_participants()
+        real_dates = [date for _trace_id, date, is_test in scheduled if not is_test]
+        if real_dates:
+            self._wake_scheduler(min(real_dates))
 
     # ------------------------------------------------------------
     # SCHEDULER
@@ -318,43 +557,38 @@ class MarketingTrace(models.Model):
     @api.model
     def _claim_due_traces(self, activity, limit):
         """Lock a batch of due traces of one activity; rows locked by another
-        worker are skipped, so two workers never run the same trace."""
-        self.flush_model(["activity_id", "state", "schedule_date", "is_test"])
+        worker are skipped, so two workers never run the same trace. The
+        condition is ``_get_due_domain``'s, compiled by the ORM."""
+        query = self.sudo()._search(self._get_due_domain(activity.ids, fields.Datetime.now()))
+        table = SQL.identifier(self._table)
+        query.order = SQL("%s.schedule_date, %s.id", table, table)
+        query.limit = limit
         self.env.cr.execute(
-            SQL(
-                """
-                SELECT id FROM marketing_trace
-                 WHERE activity_id = %(activity_id)s
-                   AND state = 'scheduled'
-                   AND schedule_date <= %(now)s
-                   AND is_test IS NOT TRUE
-              ORDER BY schedule_date, id
-                 LIMIT %(limit)s
-                   FOR NO KEY UPDATE SKIP LOCKED
-                """,
-                activity_id=activity.id,
-                now=fields.Datetime.now(),
-                limit=limit,
-            )
+            SQL("%s FOR NO KEY UPDATE OF %s SKIP LOCKED", query.select(), table),
+            # a conflict with another worker is expected and handled by the caller
+            log_exceptions=False,
         )
         return self.browse(row[0] for row in self.env.cr.fetchall())
 
-    def _get_due_domain(self, campaigns):
-        return [
-            ("campaign_id", "in", campaigns.filtered(lambda c: c.state == "running").ids),
-            ("state", "=", "scheduled"),
-            ("schedule_date", "<=", fields.Datetime.now()),
-            ("is_test", "=", False),
-        ]
+    @api.model
+    def _get_scheduled_activities(self, campaigns):
+        """The activities of the running ``campaigns``: the scheduler's scope."""
+        return self.env["marketing.activity"].search(
+            [("campaign_id", "in", campaigns.filtered(lambda c: c.state == "running").ids)]
+        )
 
     @api.model
-    def _claim_next_batch(self, campaigns, limit):
+    def _claim_next_batch(self, activities, limit):
         """Claim the next batch of due traces, all of one activity (see
         ``_claim_due_traces``); an empty recordset when nothing is left."""
-        for [activity] in self._read_group(self._get_due_domain(campaigns), ["activity_id"]):
+        if not activities:
+            return activities, self.browse()
+        due_domain = self._get_due_domain(activities.ids, fields.Datetime.now())
+        # sudo: which activities have due work, whoever may read their traces
+        for [activity] in self.sudo()._read_group(due_domain, ["activity_id"]):
             if traces := self._claim_due_traces(activity, limit):
-                return activity, traces
-        return self.env["marketing.activity"], self.browse()
+                return activities.browse(activity.id), traces
+        return activities.browse(), self.browse()
 
     @api.model
     def _execute_due_traces(self, campaigns, auto_commit=False, max_batches=None):
@@ -363,69 +597,87 @@ class MarketingTrace(models.Model):
         batch is committed and the progress reported to the cron runner, which
         calls again while due traces remain. Children due at once are run in the
         same call. Return the number of traces handled."""
+        activities = self._get_scheduled_activities(campaigns)
         batch_size = self._get_batch_size()
-        done = batches = 0
+        done = batches = conflicts = 0
         while max_batches is None or batches < max_batches:
-            activity, traces = self._claim_next_batch(campaigns, batch_size)
+            try:
+                with self.env.cr.savepoint(flush=False):
+                    activity, traces = self._claim_next_batch(activities, batch_size)
+            except TRANSIENT_ERRORS:
+                # another worker committed some of these traces after this
+                # transaction began: look again from a new transaction
+                self.env.invalidate_all(flush=False)
+                conflicts += 1
+                if not auto_commit or conflicts > MAX_CLAIM_CONFLICTS:
+                    break
+                # nothing is pending (each batch is committed): end the
+                # transaction so that the next claim sees the other worker's work
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+                continue
             if not traces:
                 break
             try:
                 with self.env.cr.savepoint():
                     activity._execute(traces)
             except Exception as error:  # noqa: BLE001 - the cron goes on with the others
-                self.env.invalidate_all()
+                self.env.invalidate_all(flush=False)
                 traces._set_error(error, fields.Datetime.now())
-            traces.participant_id._update_completion()
+            try:
+                with self.env.cr.savepoint():
+                    traces._complete_participants()
+            except TRANSIENT_ERRORS:
+                # another worker changed the same participants: they are
+                # completed by whichever of them runs their last trace
+                self.env.invalidate_all(flush=False)
             done += len(traces)
             batches += 1
             if auto_commit:
+                # the batch is done (its messages are queued, its actions ran):
+                # committing it releases its rows and makes it final, so a crash
+                # later never runs it again
                 self.env.cr.commit()  # pylint: disable=invalid-commit
-                self.env["ir.cron"]._notify_progress(
-                    done=done, remaining=self.search_count(self._get_due_domain(campaigns))
+                # sudo: how much is left, whoever may read the traces
+                remaining = self.sudo().search_count(
+                    self._get_due_domain(activities.ids, fields.Datetime.now())
                 )
+                self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
 
     @api.model
     def _expire_waiting_traces(self, campaigns):
-        """Cancel the event-triggered traces whose event did not come within the
-        activity's validity after their parent ran."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT trace.id
-                  FROM marketing_trace trace
-                  JOIN marketing_activity activity ON activity.id = trace.activity_id
-                  JOIN marketing_trace parent ON parent.id = trace.parent_id
-                 WHERE trace.state = 'scheduled'
-                   AND trace.schedule_date IS NULL
-                   AND trace.is_test IS NOT TRUE
-                   AND trace.campaign_id IN %(campaign_ids)s
-                   AND activity.validity_duration
-                   AND parent.schedule_date + (
-                        activity.validity_duration_number || ' ' || activity.validity_duration_type
-                       )::interval < %(now)s
-                """,
-                campaign_ids=tuple(campaigns.ids) or (None,),
-                now=fields.Datetime.now(),
-            )
+        """Cancel the event-triggered traces of ``campaigns`` whose event did
+        not come in time (see ``_cancel_expired``); only the activities that
+        expire are looked at, through the partial index of waiting traces."""
+        activities = self.env["marketing.activity"].search(
+            [("campaign_id", "in", campaigns.ids), ("validity_duration", "=", True)]
         )
-        expired = self.browse(row[0] for row in self.env.cr.fetchall())
-        expired._cancel_expired_waiting()
-        expired.participant_id._update_completion()
+        if not activities:
+            return
+        expired = self._cancel_expired(
+            SQL(
+                "trace.activity_id IN %s AND trace.schedule_date IS NULL",
+                tuple(activities.ids),
+            ),
+            fields.Datetime.now(),
+        )
+        expired._complete_participants()
 
     @api.model
     def _schedule_next_cron(self, campaigns):
-        """Trigger the scheduler for the earliest trace due in the future."""
-        next_trace = self.search(
-            [
-                ("campaign_id", "in", campaigns.filtered(lambda c: c.state == "running").ids),
-                ("state", "=", "scheduled"),
-                ("schedule_date", ">", fields.Datetime.now()),
-                ("is_test", "=", False),
-            ],
-            order="schedule_date",
-            limit=1,
-        )
-        if next_trace:
-            self.env["marketing.campaign"]._trigger_cron(next_trace.schedule_date)
+        """Wake the scheduler for the earliest trace due in the future: one
+        index lookup per activity."""
+        now = fields.Datetime.now()
+        dates = [
+            trace.schedule_date
+            for activity in self._get_scheduled_activities(campaigns)
+            # sudo: when the next trace is due, whoever may read it
+            for trace in self.sudo().search_fetch(
+                self._get_due_domain(activity.ids, now, future=True),
+                ["schedule_date"],
+                order="schedule_date",
+                limit=1,
+            )
+        ]
+        if dates:
+            self._wake_scheduler(min(dates))

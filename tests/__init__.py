@@ -5,6 +5,7 @@ from . import test_campaign_flow
 from . import test_execution
 from . import test_triggers
 from . import test_cron
+from . import test_run_once_per_batch
 from . import test_performance
 from . import test_campaign_test
 from . import test_ui

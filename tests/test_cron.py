@@ -1,3 +1,4 @@
+import threading
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -13,6 +14,9 @@ from odoo.addons.base.tests.test_ir_cron import CronMixinCase
 from .common import MarketingAutomationCommon
 
 CRON_XMLID = "marketing_automation_community.ir_cron_marketing_automation"
+SECOND_CRON_XMLID = "marketing_automation_community.ir_cron_marketing_automation_worker_2"
+# an action that shows how many times it ran on each record
+COUNTING_ACTION = "record.write({'ref': (record.ref or '') + '+'})"
 
 
 class WorkerKilled(BaseException):
@@ -51,6 +55,29 @@ class TestCron(MarketingAutomationCommon, CronMixinCase):
         self._run_cron()
         self.assertEqual(len(campaign.participant_ids), len(self.contacts))
         self.assertTraceStates(campaign.participant_ids.trace_ids, "processed")
+
+    def test_every_active_scheduler_job_woken(self):
+        """A second scheduler job is shipped inactive; once an administrator
+        activates it (or copies the job), waking the scheduler wakes every job,
+        so that several cron workers share the work."""
+        second = self.env.ref(SECOND_CRON_XMLID)
+        self.assertFalse(second.active)
+        with (
+            self.capture_triggers(CRON_XMLID) as main,
+            self.capture_triggers(SECOND_CRON_XMLID) as other,
+        ):
+            self.env["marketing.trace"]._wake_scheduler()
+        self.assertEqual((len(main.records), len(other.records)), (1, 0))
+        second.active = True
+        third = second.copy()
+        with (
+            self.capture_triggers(CRON_XMLID) as main,
+            self.capture_triggers(SECOND_CRON_XMLID) as other,
+            self.capture_triggers(third.id) as copy,
+        ):
+            self.env["marketing.trace"]._wake_scheduler(self.reference_now)
+        self.assertEqual((len(main.records), len(other.records), len(copy.records)), (1, 1, 1))
+        self.assertEqual(copy.records.call_at, self.reference_now)
 
     def test_cron_runs_running_campaigns_only(self):
         running = self._create_campaign(domain=self.domain, name="Running")
@@ -341,9 +368,10 @@ class TestCronWorkers(TransactionCase):
         self.addCleanup(cr.close)  # closing rolls back what was not committed
         return api.Environment(cr, SUPERUSER_ID, {})
 
-    def _commit_campaign(self, activity_type, count):
+    def _commit_campaign(self, activity_type, count, code="record.write({'ref': 'engaged'})"):
         """Commit a running campaign with ``count`` traces of one root
-        ``activity_type`` activity due now; return their ids."""
+        ``activity_type`` activity due now (an action runs ``code``); return
+        their ids."""
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
             cr.execute("SELECT COALESCE(MAX(id), 0) FROM ir_cron_trigger")
@@ -386,7 +414,7 @@ class TestCronWorkers(TransactionCase):
                             "name": "Workers",
                             "model_id": env["ir.model"]._get_id("res.partner"),
                             "state": "code",
-                            "code": "record.write({'ref': 'engaged'})",
+                            "code": code,
                         }
                     )
                     .id
@@ -468,6 +496,100 @@ class TestCronWorkers(TransactionCase):
             self.assertFalse(check["marketing.trace"]._claim_due_traces(traces.activity_id, 10))
             partners = check["res.partner"].browse(data["partner_ids"])
             self.assertEqual(set(partners.mapped("ref")), {"engaged"})
+
+    def _assert_ran_once(self, data, count=None):
+        """Every trace of the committed campaign ran, its action exactly once."""
+        check = self._worker_env()
+        traces = check["marketing.campaign"].browse(data["campaign_id"]).participant_ids.trace_ids
+        self.assertEqual(len(traces), count or len(data["trace_ids"]))
+        self.assertEqual(set(traces.mapped("state")), {"processed"})
+        partners = check["res.partner"].browse(data["partner_ids"])
+        self.assertEqual(partners.mapped("ref"), ["+"] * len(partners))
+
+    def test_concurrent_schedulers_both_finish(self):
+        """Two workers call the scheduler over the same campaign; B runs the
+        due traces and commits after A's transaction began. A must neither die
+        on the conflict (its snapshot still shows B's traces as due) nor run
+        them again."""
+        with freeze_time(self.reference_now):
+            data = self._commit_campaign("action", 6, code=COUNTING_ACTION)
+            env_a, env_b = self._worker_env(), self._worker_env()
+            env_a.cr.execute("SELECT 1")  # A's transaction, and its snapshot, begin here
+            campaign_b = env_b["marketing.campaign"].browse(data["campaign_id"])
+            self.assertEqual(campaign_b._run_scheduler(), None)
+            env_b.cr.commit()
+
+            campaign_a = env_a["marketing.campaign"].browse(data["campaign_id"])
+            campaign_a._run_scheduler()
+            env_a.cr.commit()
+            self.assertFalse(campaign_a.sync_error)
+            self._assert_ran_once(data)
+
+    def test_enrolment_claimed_by_one_worker(self):
+        """While A enrols a campaign (it holds the campaign's row), B skips its
+        enrolment without waiting and without writing the campaign, and still
+        runs its due traces; A's next run enrols the new record."""
+        with freeze_time(self.reference_now):
+            data = self._commit_campaign("action", 4, code=COUNTING_ACTION)
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+                newcomer = env["res.partner"].create({"name": "Worker new"})
+                data["partner_ids"].append(newcomer.id)
+                campaign = env["marketing.campaign"].browse(data["campaign_id"])
+                campaign.domain = repr([("id", "in", data["partner_ids"])])
+                last_sync_date = campaign.last_sync_date
+            env_a, env_b = self._worker_env(), self._worker_env()
+            self.assertTrue(
+                env_a["marketing.campaign"].browse(data["campaign_id"])._claim_for_enrolment()
+            )
+
+            campaign_b = env_b["marketing.campaign"].browse(data["campaign_id"])
+            campaign_b._run_scheduler()
+            env_b.cr.commit()
+            env_a.cr.rollback()  # A releases the campaign
+            check = self._worker_env()
+            campaign = check["marketing.campaign"].browse(data["campaign_id"])
+            self.assertEqual(campaign.last_sync_date, last_sync_date, "B did not write the row")
+            self.assertEqual(len(campaign.participant_ids), 4, "B did not enrol")
+            self.assertEqual(set(campaign.participant_ids.trace_ids.mapped("state")), {"processed"})
+            check.cr.rollback()
+
+            worker = self._worker_env()
+            worker["marketing.campaign"].browse(data["campaign_id"])._run_scheduler()
+            worker.cr.commit()
+            self._assert_ran_once(data, count=5)
+
+    def test_two_scheduler_jobs_share_the_work(self):
+        """Two scheduler jobs (two workers, each with its own transactions and
+        commits) run at the same time over one campaign: both finish, and every
+        trace runs exactly once."""
+        Trace = type(self.env["marketing.trace"])
+        with (
+            freeze_time(self.reference_now),
+            patch.object(Trace, "_get_batch_size", autospec=True, return_value=2),
+        ):
+            data = self._commit_campaign("action", 16, code=COUNTING_ACTION)
+            finished, errors = [], []
+
+            def work():
+                try:
+                    with self.registry.cursor() as cr:
+                        cr.execute("SET lock_timeout TO '10s'")
+                        env = api.Environment(cr, SUPERUSER_ID, {})
+                        campaign = env["marketing.campaign"].browse(data["campaign_id"])
+                        campaign._run_scheduler()
+                        finished.append(campaign.id)
+                except Exception as error:  # noqa: BLE001 - reported by the test
+                    errors.append(error)
+
+            workers = [threading.Thread(target=work) for _index in range(2)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            self.assertEqual(errors, [])
+            self.assertEqual(len(finished), 2, "both workers finished")
+            self._assert_ran_once(data)
 
     def test_progress_reported_to_cron_runner(self):
         Trace = type(self.env["marketing.trace"])

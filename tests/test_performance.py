@@ -1,6 +1,6 @@
 from freezegun import freeze_time
 
-from odoo.tests import tagged
+from odoo.tests import tagged, users, warmup
 
 from .common import MarketingAutomationCommon
 
@@ -191,3 +191,126 @@ class TestPerformance(MarketingAutomationCommon):
             self.assertEqual(campaign.running_participant_count, self.SIZES[label])
             self.assertEqual(campaign.completed_participant_count, 0)
             self.assertEqual(campaign.total_participant_count, self.SIZES[label])
+
+    def test_single_open_query_count(self):
+        """One open arriving alone (the tracking pixel) costs the same queries
+        whatever the size of the campaign."""
+        with freeze_time(self.reference_now), self.mock_mail_gateway():
+            campaigns = {}
+            for label in self.SIZES:
+                campaigns[label] = self._new_campaign(label, child_types=("action",))
+                root = campaigns[label].marketing_activity_ids.filtered(lambda a: not a.parent_id)
+                root.child_ids.trigger_type = "mail_open"
+                campaigns[label].sync_participants()
+                campaigns[label].execute_activities()
+
+            def open_one(label):
+                traces = campaigns[label].participant_ids.trace_ids.mailing_trace_ids
+                traces.sorted("id")[:1].set_opened()
+
+            small, large = self._measure(open_one)
+        self.assertEqual(small, large, "an open must not query per participant of the campaign")
+        for campaign in campaigns.values():
+            waiting = campaign.participant_ids.trace_ids.filtered(lambda t: t.parent_id)
+            self.assertEqual(len(waiting.filtered("schedule_date")), 1)
+
+
+@tagged("marketing_automation", "post_install", "-at_install")
+class TestQueryCounts(MarketingAutomationCommon):
+    """The query counts of the engine's main flows, pinned, run by the
+    marketing user for a batch of ten records: a change that adds queries to
+    enrolment, to a batch of an email, an SMS or a server action, or to an
+    event, fails here. Counts lower than pinned are only logged by Odoo:
+    lower the pin when a change saves queries."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.targets = cls.env["res.partner"].create(
+            [
+                {
+                    "name": f"Counted {index}",
+                    "email": f"counted.{index}@example.com",
+                    "phone": f"+32458{index:06d}",
+                    "country_id": cls.env.ref("base.be").id,
+                }
+                for index in range(10)
+            ]
+        )
+        cls.env["ir.config_parameter"].set_param("mail.batch_size", 1000)
+
+    def _campaign(self, root_type, enrol=True, **values):
+        """A running campaign on the ten targets, with one root activity of
+        ``root_type``, in the marketing user's environment."""
+        campaign = self._create_campaign(domain=[("id", "in", self.targets.ids)])
+        root = self._create_activity(campaign, root_type, **values)
+        campaign.action_start_campaign()
+        if enrol:
+            campaign.sync_participants()
+        self.env.flush_all()
+        return campaign.with_env(self.env), root.with_env(self.env)
+
+    def _assert_processed(self, root):
+        self.assertEqual(root.trace_ids.mapped("state"), ["processed"] * len(self.targets))
+
+    @users("user_marketing_automation")
+    @warmup
+    def test_query_count_enrolment(self):
+        with freeze_time(self.reference_now):
+            campaign, root = self._campaign("email", enrol=False)
+            with self.assertQueryCount(user_marketing_automation=5):
+                campaign.sync_participants()
+        self.assertEqual(len(root.trace_ids), len(self.targets))
+
+    @users("user_marketing_automation")
+    @warmup
+    def test_query_count_email_batch(self):
+        with freeze_time(self.reference_now), self.mock_mail_gateway():
+            campaign, root = self._campaign("email")
+            with self.assertQueryCount(user_marketing_automation=72):
+                campaign.execute_activities()
+        self._assert_processed(root)
+
+    @users("user_marketing_automation")
+    @warmup
+    def test_query_count_sms_batch(self):
+        with freeze_time(self.reference_now), self.mockSMSGateway():
+            campaign, root = self._campaign("sms")
+            with self.assertQueryCount(user_marketing_automation=52):
+                campaign.execute_activities()
+        self._assert_processed(root)
+
+    @users("user_marketing_automation")
+    @warmup
+    def test_query_count_action_batch(self):
+        with freeze_time(self.reference_now):
+            campaign, root = self._campaign("action")
+            with self.assertQueryCount(user_marketing_automation=54):
+                campaign.execute_activities()
+        self._assert_processed(root)
+
+    @users("user_marketing_automation")
+    @warmup
+    def test_query_count_action_run_once_per_batch(self):
+        self.server_action.code = "records.write({'ref': 'engaged'})"
+        with freeze_time(self.reference_now):
+            campaign, root = self._campaign("action", run_once_per_batch=True)
+            with self.assertQueryCount(user_marketing_automation=42):
+                campaign.execute_activities()
+        self._assert_processed(root)
+
+    @users("user_marketing_automation")
+    @warmup
+    def test_query_count_open(self):
+        with freeze_time(self.reference_now), self.mock_mail_gateway():
+            campaign, root = self._campaign("email")
+            child = self._create_activity(
+                root.campaign_id, "action", parent=root, trigger_type="mail_open"
+            )
+            campaign.execute_activities()
+            mailing_trace = root.trace_ids.mailing_trace_ids.sorted("id")[:1]
+            self.env.flush_all()
+            with self.assertQueryCount(user_marketing_automation=8):
+                # sudo: the tracking pixel records the open as the public user
+                mailing_trace.sudo().set_opened()
+        self.assertEqual(len(child.trace_ids.filtered("schedule_date")), 1)
