@@ -341,7 +341,9 @@ class MarketingCampaign(models.Model):
 
     @api.constrains("domain", "model_id")
     def _check_domain(self):
-        for campaign in self:
+        # a target the user may not use is reported by _check_model_id, not as a bad filter
+        allowed = self._get_allowed_target_models()
+        for campaign in self.filtered(lambda c: c.model_id in allowed):
             campaign._parse_domain(campaign.domain)
 
     @api.constrains("model_id")

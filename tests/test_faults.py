@@ -139,13 +139,13 @@ class TestBadInput(MarketingAutomationCommon):
                 "create",
                 [self._campaign_values(model_id=blacklist_model.id, domain="[]")],
             )
-        self.assertIn("You are not allowed to access 'Phone Blacklist'", str(caught.exception))
+        self.assertIn("cannot target Phone Blacklist", str(caught.exception))
         campaign_id = self._rpc("marketing.campaign", "create", [self._campaign_values()])[0]
         with self.assertRaises(ValidationError) as caught:
             self._rpc(
                 "marketing.campaign", "write", [campaign_id], {"model_id": blacklist_model.id}
             )
-        self.assertIn("You are not allowed to access 'Phone Blacklist'", str(caught.exception))
+        self.assertIn("cannot target Phone Blacklist", str(caught.exception))
         contact_action = self.env["ir.actions.server"].create(
             {
                 "name": "On mailing contacts",
