@@ -1,5 +1,4 @@
 from . import marketing_campaign
-from . import marketing_campaign_workflow
 from . import marketing_activity
 from . import marketing_participant
 from . import marketing_trace

@@ -428,6 +428,7 @@ class MarketingCampaign(models.Model):
             )
         self._check_responsible_assignment(vals_list)
         self._check_company_assignment(vals_list)
+        trees = [self._pop_unsaved_activity_tree(vals) for vals in vals_list]
         utm_vals = [
             {"name": vals["name"], "is_auto_campaign": True}
             for vals in vals_list
@@ -437,9 +438,13 @@ class MarketingCampaign(models.Model):
         for vals in vals_list:
             if not vals.get("utm_campaign_id") and vals.get("name"):
                 vals["utm_campaign_id"] = next(utm_campaigns).id
-        return super().create(vals_list)
+        campaigns = super().create(vals_list)
+        for campaign, tree in zip(campaigns, trees, strict=True):
+            campaign._create_unsaved_activity_tree(tree)
+        return campaigns
 
     def write(self, vals):
+        tree = self._pop_unsaved_activity_tree(vals)
         if "user_id" in vals and any(c.user_id.id != vals["user_id"] for c in self):
             self._check_responsible_assignment([vals])
         if "company_id" in vals:
@@ -461,7 +466,11 @@ class MarketingCampaign(models.Model):
                 )
         if ENGINE_FIELDS.intersection(vals) and "user_id" not in vals:
             self._take_responsibility()
-        return super().write(vals)
+        res = super().write(vals)
+        if tree:
+            self.ensure_one()
+            self._create_unsaved_activity_tree(tree)
+        return res
 
     @api.model
     def _check_responsible_assignment(self, vals_list):
@@ -1144,6 +1153,59 @@ class MarketingCampaign(models.Model):
     # ------------------------------------------------------------
     # WORKFLOW EDITOR
     # ------------------------------------------------------------
+
+    @api.model
+    def _pop_unsaved_activity_tree(self, vals):
+        """Take out of ``vals`` the create commands of activities when one of
+        them names a new activity as parent; return them. The workflow editor
+        saves a tree built before anything was saved: a new activity may name
+        as parent another new activity of the same save, by the client's
+        reference of its create command (``virtual_…``)."""
+        commands = vals.get("marketing_activity_ids")
+        if not isinstance(commands, list):
+            return []
+        creates = [
+            command
+            for command in commands
+            if isinstance(command, (list, tuple)) and command[0] == fields.Command.CREATE
+        ]
+        if not any(isinstance(command[2].get("parent_id"), str) for command in creates):
+            return []
+        vals["marketing_activity_ids"] = [
+            command for command in commands if not any(command is c for c in creates)
+        ]
+        return creates
+
+    def _create_unsaved_activity_tree(self, commands):
+        """Create the activities of ``commands`` parents first, in their order."""
+        self.ensure_one()
+        created = {}
+        pending = list(commands)
+        while pending:
+            ready = [
+                command
+                for command in pending
+                if not isinstance(command[2].get("parent_id"), str)
+                or command[2]["parent_id"] in created
+            ]
+            if not ready:
+                raise ValidationError(
+                    self.env._("The parent of a new activity is not part of the campaign.")
+                )
+            activities = self.env["marketing.activity"].create(
+                [
+                    dict(
+                        command[2],
+                        campaign_id=self.id,
+                        parent_id=created.get(command[2].get("parent_id"))
+                        or command[2].get("parent_id"),
+                    )
+                    for command in ready
+                ]
+            )
+            for command, activity in zip(ready, activities, strict=True):
+                created[command[1]] = activity.id
+            pending = [command for command in pending if not any(command is c for c in ready)]
 
     METRICS_DAYS = 15
 
