@@ -193,6 +193,7 @@ def stage_open_one(env, measure, state, **_tools):
     warm_up, res_id = common.unopened_contacts(state["contacts"], 2)
     small = _small_flow(env)
     small[0].set_opened()  # warm the caches: the measured opens are not the first
+    # sudo: as the tracking pixel's public route records an open
     _mailing_traces(env, state, [warm_up]).sudo().set_opened()
     env.cr.commit()  # the small campaign and the warm-up are not measured
     trace = _mailing_traces(env, state, [res_id]).sudo()
@@ -223,6 +224,7 @@ def _small_flow(env):
     )
     campaign.sync_participants()
     campaign.execute_activities()
+    # sudo: its opens are recorded as the tracking pixel's public route does
     return env["mailing.trace"].search([("mass_mailing_id", "=", mailing.id)], limit=2).sudo()
 
 

@@ -44,7 +44,8 @@ def stage_open_one(env, measure, state, **_tools):
     traces = env["mailing.trace"].search(
         [("mass_mailing_id", "=", state["mailing"]), ("res_id", "in", [warm_up, res_id])]
     )
-    traces.filtered(lambda t: t.res_id == warm_up).sudo().set_opened()  # warm the caches
+    # sudo: as the tracking pixel's public route records an open; the first one warms the caches
+    traces.filtered(lambda t: t.res_id == warm_up).sudo().set_opened()
     env.cr.commit()  # the warm-up is not measured
     trace = traces.filtered(lambda t: t.res_id == res_id).sudo()
     measure.run("open", trace.set_opened)
