@@ -67,15 +67,18 @@ class MarketingActivity(models.Model):
         ondelete="restrict",
         domain="[('model_id', '=', model_id), ('usage', '=', 'ir_actions_server'), "
         "('binding_model_id', '=', False)]",
-        help="The action run on each participant's record. Actions of Odoo's Action menu "
-        "(such as Download (vCard)) are not offered.",
+        help="The action run on each participant's record, picked among the server actions "
+        "of the target: Settings administrators create them (Settings > Technical > "
+        "Actions > Server Actions). Actions of Odoo's Action menu (such as Download (vCard)) "
+        "are not offered.",
     )
     run_once_per_batch = fields.Boolean(
         "Run once per batch",
         help="Run the server action once for each batch of participants, with all their "
         "records in `records`, instead of once per record. Faster for actions written for "
-        "several records; if the batch fails, it is run again record by record so that only "
-        "the faulty records end in error.",
+        "several records (an action with code must use `records`, as `record` is not set); "
+        "if the batch fails, it is run again record by record so that only the faulty "
+        "records end in error.",
     )
     # trigger
     interval_number = fields.Integer("Send after", default=1, required=True)
