@@ -432,6 +432,22 @@ class MarketingActivity(models.Model):
                     )
                 )
 
+    @api.constrains("run_once_per_batch", "server_action_id")
+    def _check_run_once_per_batch(self):
+        """Run once per batch leaves ``record`` unset: code must use ``records``."""
+        for activity in self.filtered("run_once_per_batch"):
+            if single := activity.server_action_id._get_single_record_code_actions():
+                raise ValidationError(
+                    _(
+                        "Activity %(activity)s cannot run the server action %(action)s once "
+                        "per batch: its code works on one “record”, not on “records” (the "
+                        "batch). Run it once per record, or ask a Settings administrator to "
+                        "write it for “records”.",
+                        activity=activity.name,
+                        action=single[0].name,
+                    )
+                )
+
     @api.onchange("favorite_filter_id")
     def _onchange_favorite_filter_id(self):
         if self.favorite_filter_id:

@@ -202,7 +202,7 @@ class MarketingCampaign(models.Model):
                 campaign,
                 self.env._("Remove bounced address"),
                 state="code",
-                code="record._marketing_remove_bounced_address()",
+                code="records._marketing_remove_bounced_address()",
             ),
             parent=welcome,
             trigger="mail_bounce",

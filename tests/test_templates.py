@@ -86,7 +86,7 @@ class TemplateCase(MarketingAutomationCommon):
         )
         self.assertTrue(all(external_ids.mapped("noupdate")))
         if action.state == "code":
-            self.assertRegex(action.code, r"^record\._marketing_\w+\(\)$")
+            self.assertRegex(action.code, r"^records\._marketing_\w+\(\)$")
         else:
             self.assertIn(action.state, ("object_write", "next_activity"))
 
