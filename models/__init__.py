@@ -9,4 +9,5 @@ from . import ir_actions_server
 from . import marketing_link_click_report
 from . import marketing_campaign_template
 from . import mailing_contact
+from . import mailing_list
 from . import marketing_campaign_demo
