@@ -10,3 +10,5 @@ from . import marketing_link_click_report
 from . import marketing_campaign_template
 from . import mailing_contact
 from . import marketing_campaign_demo
+from . import mail_mail
+from . import link_tracker_click

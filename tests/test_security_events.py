@@ -151,3 +151,85 @@ class TestForgedEvents(EventSecurityCase):
             MailingTraceA.browse(mailing_traces[:1].id).marketing_activity_id.display_name,
             "Secret A email",
         )
+
+
+@tagged("marketing_automation", "post_install", "-at_install")
+class TestListOptOut(MarketingAutomationCommon):
+    """Issue #15, item 8: a mailing contact opted out of the campaign's lists
+    gets no campaign email; its trace is rejected with the reason."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.newsletter = cls.env["mailing.list"].create({"name": "Newsletter"})
+        cls.other_list = cls.env["mailing.list"].create({"name": "Events"})
+        cls.subscribed, cls.opted_out, cls.opted_out_elsewhere = cls.env["mailing.contact"].create(
+            [
+                {"name": f"Reader {index}", "email": f"reader.{index}@example.com"}
+                for index in range(3)
+            ]
+        )
+        cls.env["mailing.subscription"].create(
+            [
+                {"contact_id": cls.subscribed.id, "list_id": cls.newsletter.id},
+                {"contact_id": cls.opted_out.id, "list_id": cls.newsletter.id, "opt_out": True},
+                {"contact_id": cls.opted_out_elsewhere.id, "list_id": cls.newsletter.id},
+                {
+                    "contact_id": cls.opted_out_elsewhere.id,
+                    "list_id": cls.other_list.id,
+                    "opt_out": True,
+                },
+            ]
+        )
+        cls.readers = cls.subscribed + cls.opted_out + cls.opted_out_elsewhere
+        cls.contact_model = cls.env["ir.model"]._get("mailing.contact")
+        cls.mailing_contacts = cls._create_marketing_mailing(
+            "Readers", "mail", model_name="mailing.contact"
+        )
+
+    def _sent_to(self, contact):
+        return [m for m in self._mails if any(contact.email in to for to in m["email_to"])]
+
+    @users("user_marketing_automation")
+    def test_opted_out_contact_rejected(self):
+        campaign = self._create_campaign(
+            domain=[("id", "in", self.readers.ids)], model_id=self.contact_model.id
+        )
+        activity = self._create_activity(
+            campaign, "email", mass_mailing_id=self.mailing_contacts.id
+        ).with_env(self.env)
+        with freeze_time(self.reference_now), self.mock_mail_gateway():
+            self._run_campaign(campaign.with_env(self.env))
+            self._send_queued_mails()
+        subscribed, opted_out, opted_out_elsewhere = self._traces(activity, self.readers)
+        self.assertTraceStates(subscribed + opted_out_elsewhere, "processed")
+        self.assertTraceStates(opted_out, "rejected", "Opted Out")
+        self.assertTrue(self._sent_to(self.subscribed))
+        self.assertTrue(self._sent_to(self.opted_out_elsewhere), "still on Newsletter")
+        self.assertFalse(self._sent_to(self.opted_out))
+
+        # a mailing that names its lists: only those count
+        self.mailing_contacts.sudo().contact_list_ids = self.other_list
+        self.assertEqual(
+            self.env["mailing.contact"]
+            .with_context(marketing_trace_by_res_id=dict.fromkeys(self.readers.ids))
+            ._mailing_get_opt_out_list(self.mailing_contacts),
+            {self.opted_out_elsewhere.email},
+        )
+
+    @users("user_marketing_automation")
+    def test_double_opt_in_skips_opted_out_subscribers(self):
+        action = self.env["marketing.campaign"].action_create_campaign_from_template(
+            "double_opt_in"
+        )
+        campaign = self.env["marketing.campaign"].browse(action["res_id"])
+        welcome = self.env["marketing.campaign"].browse(
+            self.env["marketing.campaign"].action_create_campaign_from_template("welcome")["res_id"]
+        )
+        for template in (campaign, welcome):
+            self._start(template)
+        enrolled = campaign.participant_ids.mapped("res_id")
+        self.assertIn(self.subscribed.id, enrolled)
+        self.assertIn(self.opted_out_elsewhere.id, enrolled)
+        self.assertNotIn(self.opted_out.id, enrolled)
+        self.assertNotIn(self.opted_out.id, welcome.participant_ids.mapped("res_id"))
