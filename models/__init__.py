@@ -11,3 +11,5 @@ from . import marketing_campaign_template
 from . import mailing_contact
 from . import mailing_list
 from . import marketing_campaign_demo
+from . import mail_mail
+from . import link_tracker_click

@@ -1,4 +1,5 @@
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import AccessError
 
 from ..tools.triggers import EVENTS
 
@@ -18,6 +19,11 @@ class MailingTrace(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        """The link to a marketing trace is the engine's: it is set from the
+        batch being sent (``marketing.activity._send_mailing``), never given
+        by a user."""
+        if not self.env.su and any(vals.get("marketing_trace_id") for vals in vals_list):
+            raise AccessError(self._get_marketing_link_error())
         marketing_trace_by_res_id = self.env.context.get("marketing_trace_by_res_id")
         if marketing_trace_by_res_id:
             for vals in vals_list:
@@ -25,25 +31,57 @@ class MailingTrace(models.Model):
                     vals["marketing_trace_id"] = marketing_trace_by_res_id.get(vals["res_id"])
         return super().create(vals_list)
 
+    def _get_marketing_link_error(self):
+        return _("The campaign trace of a message is set by the campaign when it sends it.")
+
+    def _get_marketing_click_token(self):
+        """The signature of this message's tracked links: only its recipient
+        has it, so only he clicks for the campaign (per message, on the
+        database secret, as Odoo signs its unsubscribe links)."""
+        self.ensure_one()
+        return tools.hmac(self.env(su=True), "marketing_automation_community-click", self.id)
+
     def _get_marketing_failure_reason(self):
         """Why this message was not sent or delivered, in words."""
         self.ensure_one()
         labels = dict(self._fields["failure_type"]._description_selection(self.env))
         return labels.get(self.failure_type) or self.failure_reason or _("refused by the mailing")
 
+    def _get_event_marketing_traces(self):
+        """The marketing traces an event of these messages counts for: only
+        through the message the campaign sent for them (the mailing of their
+        activity, to their record). Who may record an event is decided by
+        access rights: Odoo's tracking routes and mail and SMS queues write in
+        sudo, a user only writes the messages of his companies' campaigns."""
+        # sudo: the activity's mailing decides, whoever recorded the event; the
+        # traces are handled in sudo too (see write)
+        return (
+            self.sudo()
+            .filtered(
+                lambda t: (
+                    t.marketing_trace_id
+                    and t.mass_mailing_id == t.marketing_trace_id.activity_id.mass_mailing_id
+                    and t.res_id == t.marketing_trace_id.res_id
+                )
+            )
+            .marketing_trace_id
+        )
+
     def write(self, vals):
         """Hand each event of a message sent by a campaign (open, reply, click,
         bounce; whatever recorded it) to its marketing trace. Handling an event
         twice changes nothing: only the first one schedules children."""
+        if "marketing_trace_id" in vals and not self.env.su:
+            raise AccessError(self._get_marketing_link_error())
         res = super().write(vals)
-        if vals.get("trace_status") in ("error", "cancel"):
-            # sudo: the mail and SMS queues fail messages as whoever runs them
-            self.marketing_trace_id.sudo()._set_delivery_failed()
         events = [event for event in EVENTS.values() if event.happened_in(vals)]
-        if events and (marketing_traces := self.marketing_trace_id):
+        failed = vals.get("trace_status") in ("error", "cancel")
+        if (events or failed) and (marketing_traces := self._get_event_marketing_traces()):
+            # in sudo: the queues fail messages and the public routes record events as
+            # whoever runs them; handling them only schedules or cancels traces
+            if failed:
+                marketing_traces._set_delivery_failed()
             now = fields.Datetime.now()
             for event in events:
-                # sudo: events arrive from anyone (the tracking pixel and links are
-                # public); handling them only schedules or cancels traces, it runs nothing
-                marketing_traces.sudo()._process_event(event.name, now)
+                marketing_traces._process_event(event.name, now)
         return res

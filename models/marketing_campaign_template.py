@@ -184,7 +184,11 @@ class MarketingCampaign(models.Model):
         campaign = self._create_template_campaign(
             self.env._("Welcome Flow"),
             "mailing.contact",
-            [("email", "!=", False), ("is_blacklisted", "=", False), ("list_ids", "!=", False)],
+            [
+                ("email", "!=", False),
+                ("is_blacklisted", "=", False),
+                ("subscribed_list_ids", "!=", False),
+            ],
             unique_field="email",
         )
         welcome = self._create_template_activity(
@@ -224,7 +228,7 @@ class MarketingCampaign(models.Model):
             [
                 ("email", "!=", False),
                 ("is_blacklisted", "=", False),
-                ("list_ids.name", "ilike", "Newsletter"),
+                ("subscribed_list_ids.name", "ilike", "Newsletter"),
             ],
             unique_field="email",
         )

@@ -22,3 +22,5 @@ from . import test_demo
 from . import test_concurrency
 from . import test_faults
 from . import test_security_server_actions
+from . import test_security_events
+from . import test_security_click_route

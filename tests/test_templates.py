@@ -65,7 +65,7 @@ class TemplateCase(MarketingAutomationCommon):
     def _click(self, email, label):
         """Follow the tracked link ``label`` of the email sent to ``email`` (what
         ``/r/<code>/m/<trace_id>`` does before redirecting)."""
-        code, trace_id = re.search(r"/r/(\w+)/m/(\d+)$", self._email_links(email)[label]).groups()
+        code, trace_id = re.search(r"/r/(\w+)/m/(\d+)", self._email_links(email)[label]).groups()
         self.env["link.tracker.click"].sudo().add_click(
             code, ip="100.200.30.40", country_code="BE", mailing_trace_id=int(trace_id)
         )
