@@ -2,7 +2,7 @@ import logging
 from collections import defaultdict
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, is_html_empty
 
@@ -14,6 +14,10 @@ INTERVAL_TYPES = [("hours", "Hours"), ("days", "Days"), ("weeks", "Weeks"), ("mo
 # delays and expiries stay within ten years: dates beyond that would be
 # unreadable and overflow PostgreSQL's intervals
 MAX_INTERVALS = {"hours": 87_600, "days": 3_650, "weeks": 520, "months": 120}
+# a workflow stays readable, and its filters cheap to join
+MAX_WORKFLOW_DEPTH = 50
+MAX_CAMPAIGN_ACTIVITIES = 500
+MANAGER_GROUP = "marketing_automation_community.group_marketing_automation_manager"
 
 
 class MarketingActivity(models.Model):
@@ -338,6 +342,46 @@ class MarketingActivity(models.Model):
         if self._has_cycle():
             raise ValidationError(_("An activity cannot be its own ancestor."))
 
+    @api.constrains("parent_id", "campaign_id")
+    def _check_workflow_size(self):
+        """A campaign has at most ``MAX_CAMPAIGN_ACTIVITIES`` activities, at
+        most ``MAX_WORKFLOW_DEPTH`` levels deep: one query for the campaigns'
+        whole trees, whatever their shape."""
+        activities = self.search_fetch(
+            [("campaign_id", "in", self.campaign_id.ids)], ["campaign_id", "parent_id"]
+        )
+        for campaign, campaign_activities in activities.grouped("campaign_id").items():
+            if len(campaign_activities) > MAX_CAMPAIGN_ACTIVITIES:
+                raise ValidationError(
+                    _(
+                        "Campaign %(campaign)s cannot have more than %(max)s activities.",
+                        campaign=campaign.name,
+                        max=MAX_CAMPAIGN_ACTIVITIES,
+                    )
+                )
+        parents = {activity.id: activity.parent_id.id for activity in activities}
+        depths = {False: 0}
+        for activity in activities:
+            chain, current = [], activity.id
+            while current not in depths and len(chain) <= MAX_WORKFLOW_DEPTH:
+                chain.append(current)
+                current = parents.get(current, False)
+            # an ancestor not reached within the bound counts as too deep
+            depth = depths.get(current, MAX_WORKFLOW_DEPTH)
+            for ancestor in reversed(chain):
+                depth += 1
+                depths[ancestor] = depth
+            if depths[activity.id] > MAX_WORKFLOW_DEPTH:
+                raise ValidationError(
+                    _(
+                        "Activity %(activity)s is too deep in the workflow of campaign "
+                        "%(campaign)s: a workflow has at most %(max)s levels.",
+                        activity=activity.name,
+                        campaign=activity.campaign_id.name,
+                        max=MAX_WORKFLOW_DEPTH,
+                    )
+                )
+
     @api.constrains("domain", "campaign_id")
     def _check_domain(self):
         for activity in self:
@@ -490,11 +534,47 @@ class MarketingActivity(models.Model):
         return res
 
     def unlink(self):
+        # before taking responsibility: a refused user must not become responsible
+        self._check_unlink_history()
         campaigns = self.campaign_id
         campaigns._take_responsibility()
         res = super().unlink()
         campaigns._flag_workflow_modified()
         return res
+
+    def _check_unlink_history(self):
+        """Deleting an activity deletes its traces and those of the activities
+        that follow it: the history of real participants is deleted by
+        Marketing Automation administrators only."""
+        if self.env.su or self.env.user.has_group(MANAGER_GROUP):
+            return
+        # sudo: only how many traces the deletion would remove, whoever may read them
+        counts = (
+            self.env["marketing.trace"]
+            .sudo()
+            ._read_group(
+                [("activity_id", "child_of", self.ids), ("is_test", "=", False)],
+                ["activity_id"],
+                ["__count"],
+            )
+        )
+        deleted_ids = set(self.ids)
+        totals = defaultdict(int)
+        for activity, count in counts:
+            # the deleted activity this one follows (or is)
+            while activity.id not in deleted_ids:
+                activity = activity.parent_id
+            totals[activity.id] += count
+        for activity in self.filtered(lambda a: totals[a.id]):
+            raise AccessError(
+                _(
+                    "Activity %(activity)s has %(count)s traces, with those of the activities "
+                    "that follow it: only a Marketing Automation administrator can delete it "
+                    "with the history of its participants.",
+                    activity=activity.name,
+                    count=totals[activity.id],
+                )
+            )
 
     @api.model
     def _prepare_sms_template(self, vals, campaign_id, activity=None):
@@ -675,7 +755,17 @@ class MarketingActivity(models.Model):
         existing = set(records.sudo().browse(set(unmatched.mapped("res_id"))).exists().ids)
         gone = unmatched.filtered(lambda t: t.res_id not in existing)
         gone._set_state("rejected", _("The record no longer exists."))
-        (unmatched - gone)._set_state(
+        readable = set(
+            records.with_context(active_test=False)._search(
+                [("id", "in", list(existing - matching))]
+            )
+        )
+        unreadable = (unmatched - gone).filtered(lambda t: t.res_id not in readable)
+        unreadable._set_state(
+            "rejected",
+            _("The responsible %(user)s cannot read this record.", user=records.env.user.name),
+        )
+        (unmatched - gone - unreadable)._set_state(
             "rejected", _("The record does not match the filter of the activity.")
         )
         return traces - unmatched

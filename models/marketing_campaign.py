@@ -41,6 +41,14 @@ DENIED_TARGET_PREFIXES = (
     "privacy.",
 )
 RESPONSIBLE_GROUP = "marketing_automation_community.group_marketing_automation_user"
+MANAGER_GROUP = "marketing_automation_community.group_marketing_automation_manager"
+# Start and Stop change the state under this context key; its value cannot come
+# from a remote call (a JSON context holds no Python object), so users cannot
+STATE_CHANGE_KEY = "marketing_automation_state_change"
+STATE_CHANGE = object()
+# parsed filters kept in the cursor's cache (see _parse_domain)
+PARSED_FILTERS_CACHE = "marketing_automation_community.parsed_filters"
+MAX_PARSED_FILTERS = 2_000
 # the condition that Odoo's filter editor writes for its "Include archived" switch
 ARCHIVED_LEAF = ("active", "in", [True, False])
 # the workflow and enrolment settings: whoever changes them becomes responsible
@@ -428,6 +436,8 @@ class MarketingCampaign(models.Model):
             )
         self._check_responsible_assignment(vals_list)
         self._check_company_assignment(vals_list)
+        if any(vals.get("state", "draft") != "draft" for vals in vals_list):
+            self._check_state_change()
         trees = [self._pop_unsaved_activity_tree(vals) for vals in vals_list]
         utm_vals = [
             {"name": vals["name"], "is_auto_campaign": True}
@@ -445,7 +455,10 @@ class MarketingCampaign(models.Model):
 
     def write(self, vals):
         tree = self._pop_unsaved_activity_tree(vals)
-        if "user_id" in vals and any(c.user_id.id != vals["user_id"] for c in self):
+        if "state" in vals:
+            self._check_state_change()
+        if "user_id" in vals:
+            # even an unchanged responsible: passing it never escapes the rule below
             self._check_responsible_assignment([vals])
         if "company_id" in vals:
             self._check_company_change(vals["company_id"])
@@ -464,13 +477,31 @@ class MarketingCampaign(models.Model):
                         campaign=changed[0].name,
                     )
                 )
-        if ENGINE_FIELDS.intersection(vals) and "user_id" not in vals:
-            self._take_responsibility()
+        if (
+            ENGINE_FIELDS.intersection(vals)
+            and not self.env.su
+            and not ("user_id" in vals and self.env.user.has_group("base.group_system"))
+        ):
+            # whoever changes what runs becomes responsible, whatever else he writes
+            # (only a Settings administrator names another responsible)
+            vals = dict(vals, user_id=self.env.uid)
         res = super().write(vals)
         if tree:
             self.ensure_one()
             self._create_unsaved_activity_tree(tree)
         return res
+
+    def _check_state_change(self):
+        """A campaign starts and stops through Start and Stop only, which check
+        it first (activities, content, responsible)."""
+        if self.env.su or self.env.context.get(STATE_CHANGE_KEY) is STATE_CHANGE:
+            return
+        raise AccessError(
+            _(
+                "Campaigns are started and stopped with their Start and Stop buttons, which "
+                "check them first: their state cannot be written."
+            )
+        )
 
     @api.model
     def _check_responsible_assignment(self, vals_list):
@@ -558,11 +589,10 @@ class MarketingCampaign(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_other_responsible(self):
-        """Marketing users delete the campaigns they are responsible for;
-        managers any (the participants and traces go with them)."""
-        if self.env.su or self.env.user.has_group(
-            "marketing_automation_community.group_marketing_automation_manager"
-        ):
+        """Marketing users delete the campaigns they are responsible for, as
+        long as nobody took part in them; managers delete any (the
+        participants and traces go with them)."""
+        if self.env.su or self.env.user.has_group(MANAGER_GROUP):
             return
         if others := self.filtered(lambda c: c.user_id != self.env.user):
             raise AccessError(
@@ -570,6 +600,32 @@ class MarketingCampaign(models.Model):
                     "Only its responsible or a Marketing Automation administrator can delete "
                     "campaign %(campaign)s.",
                     campaign=others[0].name,
+                )
+            )
+        for campaign, count in self.env["marketing.participant"]._read_group(
+            [("campaign_id", "in", self.ids), ("is_test", "=", False)],
+            ["campaign_id"],
+            ["__count"],
+        ):
+            raise AccessError(
+                _(
+                    "Campaign %(campaign)s has %(count)s participants: only a Marketing "
+                    "Automation administrator can delete it, with their history.",
+                    campaign=campaign.name,
+                    count=count,
+                )
+            )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_campaign_running(self):
+        """Checked first (the ``ondelete`` methods run by name): for everyone."""
+        if self.env.su:
+            return
+        if running := self.filtered(lambda c: c.state == "running"):
+            raise UserError(
+                _(
+                    "Campaign %(campaign)s is running: stop it first, then delete it.",
+                    campaign=running[0].name,
                 )
             )
 
@@ -585,7 +641,7 @@ class MarketingCampaign(models.Model):
             raise UserError(_("You must add at least one activity before starting a campaign."))
         self._check_templates_ready()
         self._take_responsibility()
-        self.write({"state": "running"})
+        self.with_context(**{STATE_CHANGE_KEY: STATE_CHANGE}).write({"state": "running"})
         if self.env.context.get("marketing_automation_update_participants"):
             self.filtered("require_sync").action_update_participants()
         self.env["marketing.trace"]._wake_scheduler()
@@ -616,7 +672,7 @@ class MarketingCampaign(models.Model):
 
     def action_stop_campaign(self):
         """Stop enrolment and execution; scheduled traces wait for the next start."""
-        self.write({"state": "stopped"})
+        self.with_context(**{STATE_CHANGE_KEY: STATE_CHANGE}).write({"state": "stopped"})
         return True
 
     def action_update_participants(self):
@@ -681,7 +737,12 @@ class MarketingCampaign(models.Model):
         if self.domain in (False, "", "[]"):
             raise UserError(_("Add at least one rule to the filter before saving it."))
         self.env["marketing.favorite.filter"].create(
-            {"name": self.name, "model_id": self.model_id.id, "domain": self.domain}
+            {
+                "name": self.name,
+                "model_id": self.model_id.id,
+                "domain": self.domain,
+                "company_id": self.company_id.id,
+            }
         )
         return {
             "type": "ir.actions.client",
@@ -755,12 +816,22 @@ class MarketingCampaign(models.Model):
 
     def _parse_domain(self, domain, model_name=None):
         """Evaluate a filter of the campaign and check it against the target
-        model; raise a ValidationError when it cannot be used."""
+        model; raise a ValidationError when it cannot be used.
+
+        Each filter is parsed once per transaction for a given model, user and
+        evaluation values (``PARSED_FILTERS_CACHE`` of the cursor's cache): an
+        activity's applied filter joins those of all its ancestors, which are
+        then read again without being parsed again."""
         self.ensure_one()
         model_name = model_name or self.model_name
+        evaluator = self._get_filter_evaluator()
+        key = (domain, model_name, self.env.uid, self.env.su, evaluator.key)
+        cache = self.env.cr.cache.setdefault(PARSED_FILTERS_CACHE, {})
+        if key in cache:
+            return list(cache[key])
         model_label = self.model_id.name or model_name
         try:
-            parsed = expression.normalize_domain(self._get_filter_evaluator().evaluate(domain))
+            parsed = expression.normalize_domain(evaluator.evaluate(domain))
             self.env[model_name]._search(parsed)
         except FilterError as error:
             raise ValidationError(
@@ -772,7 +843,7 @@ class MarketingCampaign(models.Model):
                 )
             ) from None
         except Exception as error:  # noqa: BLE001 - any field or value error is a bad filter
-            _logger.info("Invalid filter %r on %s: %s", domain, model_name, error)
+            _logger.info("Invalid filter %r on %s: %s", self._shorten(domain), model_name, error)
             raise ValidationError(
                 _(
                     "The filter %(domain)s is not valid for %(model)s: check its fields and "
@@ -784,7 +855,10 @@ class MarketingCampaign(models.Model):
                     else type(error).__name__,
                 )
             ) from None
-        return parsed
+        if len(cache) >= MAX_PARSED_FILTERS:
+            cache.clear()
+        cache[key] = tuple(parsed)
+        return list(parsed)
 
     @api.model
     def _describe_domain(self, domain, model_name):
@@ -834,6 +908,30 @@ class MarketingCampaign(models.Model):
                 allowed_company_ids=self.company_id.ids, active_test=not self.include_archived
             )
         )
+
+    def _check_engine_caller(self):
+        """Enrolment and execution run with the responsible's rights: a user
+        runs them on his own campaigns only, unless he is an administrator
+        (Marketing Automation or Settings); the scheduler runs them all."""
+        self.check_access("write")
+        user = self.env.user
+        if (
+            self.env.su
+            or user._is_superuser()
+            or user.has_group(MANAGER_GROUP)
+            or user.has_group("base.group_system")
+        ):
+            return
+        if others := self.filtered(lambda c: c.user_id != user):
+            raise AccessError(
+                _(
+                    "Campaign %(campaign)s runs with the rights of its responsible "
+                    "%(user)s: only he or a Marketing Automation administrator can enrol its "
+                    "participants or run its activities.",
+                    campaign=others[0].name,
+                    user=others[0].user_id.name,
+                )
+            )
 
     def _get_engine_user(self):
         """The responsible, whose rights enrol the participants and run the
@@ -904,7 +1002,7 @@ class MarketingCampaign(models.Model):
         (deduplicated on the unicity field, honouring the responsible's record
         rules and *Include archived*), one more creates their root traces.
         """
-        self.check_access("write")
+        self._check_engine_caller()
         now = fields.Datetime.now()
         for campaign in self.filtered(lambda c: c.marketing_activity_ids):
             campaign = campaign._with_engine_user()
@@ -961,7 +1059,7 @@ class MarketingCampaign(models.Model):
             SQL(
                 """
                 INSERT INTO marketing_participant (
-                    campaign_id, company_id, model_name, res_id, unique_value, state, is_test,
+                    campaign_id, company_id, model_name, res_id, unique_key, state, is_test,
                     start_date, create_uid, create_date, write_uid, write_date)
                 SELECT %(campaign_id)s, %(company_id)s, %(model_name)s, res_id, unique_value,
                        'running', FALSE, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
@@ -974,7 +1072,7 @@ class MarketingCampaign(models.Model):
                                  WHERE existing.campaign_id = %(campaign_id)s
                                    AND existing.is_test IS NOT TRUE
                                    AND (existing.res_id = target.res_id
-                                        OR existing.unique_value = target.unique_value))
+                                        OR existing.unique_key = target.unique_value))
                       ORDER BY target.unique_value, target.own_group, target.res_id
                        ) new_participant
                     ON CONFLICT DO NOTHING
@@ -1007,7 +1105,7 @@ class MarketingCampaign(models.Model):
     def execute_activities(self):
         """Run every due trace of the campaigns, batch after batch, with the
         rights of their responsibles."""
-        self.check_access("write")
+        self._check_engine_caller()
         for campaign in self:
             campaign._with_engine_user()
         Trace = self.env["marketing.trace"]

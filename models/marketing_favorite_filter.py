@@ -8,11 +8,15 @@ class MarketingFavoriteFilter(models.Model):
     _name = "marketing.favorite.filter"
     _description = "Marketing Automation Favorite Filter"
     _order = "name, id"
+    _check_company_auto = True
 
     name = fields.Char(required=True)
     active = fields.Boolean(default=True)
     model_id = fields.Many2one("ir.model", string="Target", required=True, ondelete="cascade")
     model_name = fields.Char(related="model_id.model", string="Target Model", store=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
     domain = fields.Char("Filter", required=True, default="[]")
     description = fields.Text()
     domain_description = fields.Char("Filter in Words", compute="_compute_domain_description")

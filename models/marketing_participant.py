@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
+from odoo.osv import expression
 from odoo.tools import SQL, create_index
 
 from ..tools.cache import invalidate_dependents
@@ -27,9 +28,17 @@ class MarketingParticipant(models.Model):
         selection="_selection_target_model",
         compute="_compute_resource_ref",
     )
-    unique_value = fields.Char(
+    # the engine's value, compared in SQL; users read it through unique_value
+    unique_key = fields.Char(
         readonly=True,
+        groups="base.group_system",
         help="The value of the campaign's Unique per field when the record entered.",
+    )
+    unique_value = fields.Char(
+        compute="_compute_unique_value",
+        search="_search_unique_value",
+        help="The value of the campaign's Unique per field when the record entered, shown "
+        "to the users who can read the record.",
     )
     start_date = fields.Datetime(
         "Joined On", default=fields.Datetime.now, required=True, readonly=True
@@ -44,8 +53,18 @@ class MarketingParticipant(models.Model):
     is_test = fields.Boolean("Test Record", default=False, index=True)
     trace_ids = fields.One2many("marketing.trace", "participant_id", string="Traces")
 
-    # what the engine decides: set when the participant is created, never rewritten by users
-    ENGINE_FIELDS = {"campaign_id", "company_id", "model_name", "res_id", "unique_value", "is_test"}
+    # what the engine decides: set when the participant is created, never rewritten by
+    # users; the state changes through the engine and the Stop and Resume buttons
+    ENGINE_FIELDS = {
+        "campaign_id",
+        "company_id",
+        "model_name",
+        "res_id",
+        "unique_key",
+        "unique_value",
+        "is_test",
+        "state",
+    }
 
     def init(self):
         create_index(
@@ -61,9 +80,9 @@ class MarketingParticipant(models.Model):
                 """
                 CREATE UNIQUE INDEX IF NOT EXISTS marketing_participant_unique_record
                     ON marketing_participant (campaign_id, res_id) WHERE is_test IS NOT TRUE;
-                CREATE UNIQUE INDEX IF NOT EXISTS marketing_participant_unique_value
-                    ON marketing_participant (campaign_id, unique_value)
-                 WHERE is_test IS NOT TRUE AND unique_value IS NOT NULL;
+                CREATE UNIQUE INDEX IF NOT EXISTS marketing_participant_unique_key
+                    ON marketing_participant (campaign_id, unique_key)
+                 WHERE is_test IS NOT TRUE AND unique_key IS NOT NULL;
                 """
             )
         )
@@ -79,6 +98,25 @@ class MarketingParticipant(models.Model):
                 participant.resource_ref = f"{participant.model_name},{participant.res_id}"
             else:
                 participant.resource_ref = False
+
+    @api.depends("unique_key", "model_name", "res_id")
+    @api.depends_context("uid", "allowed_company_ids")
+    def _compute_unique_value(self):
+        """The unicity value is the record's data: shown only to a reader of
+        the record, as its name is."""
+        readable = self._get_readable_res_ids()
+        for participant in self:
+            if participant.res_id in readable.get(participant.model_name, ()):
+                # sudo: the engine's copy of a value of a record the reader can read
+                participant.unique_value = participant.sudo().unique_key
+            else:
+                participant.unique_value = False
+
+    def _search_unique_value(self, operator, value):
+        # sudo: the participants whose value matches, kept below only when the
+        # user can read their record
+        matching = self.sudo()._search([("unique_key", operator, value)])
+        return expression.AND([[("id", "in", matching)], self._get_readable_record_domain()])
 
     @api.depends("model_name", "res_id")
     @api.depends_context("uid")
@@ -105,6 +143,44 @@ class MarketingParticipant(models.Model):
             else:
                 participant.display_name = names[participant.res_id]
 
+    def _get_readable_res_ids(self):
+        """The ids of the records of these participants that the current user
+        can read, by model: one search per target model."""
+        readable = {}
+        for model_name, participants in self.grouped("model_name").items():
+            if model_name not in self.env:
+                continue
+            records = self.env[model_name].with_context(active_test=False)
+            readable[model_name] = (
+                set(records._search([("id", "in", participants.mapped("res_id"))]))
+                if records.has_access("read")
+                else set()
+            )
+        return readable
+
+    @api.model
+    def _get_readable_record_domain(self):
+        """The participants whose record the current user can read: one
+        sub-query per target model of the campaigns."""
+        # sudo: only which models the campaigns target
+        model_names = [
+            model_name
+            for [model_name] in self.env["marketing.campaign"]
+            .sudo()
+            .with_context(active_test=False)
+            ._read_group([], ["model_name"])
+        ]
+        domains = []
+        for model_name in model_names:
+            if model_name not in self.env:
+                continue
+            records = self.env[model_name].with_context(active_test=False)
+            if records.has_access("read"):
+                domains.append(
+                    [("model_name", "=", model_name), ("res_id", "in", records._search([]))]
+                )
+        return expression.OR(domains) if domains else expression.FALSE_DOMAIN
+
     # ------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------
@@ -113,8 +189,8 @@ class MarketingParticipant(models.Model):
         if not self.env.su and self.ENGINE_FIELDS.intersection(vals):
             raise AccessError(
                 _(
-                    "Participants are enrolled by their campaign: their campaign and record "
-                    "cannot be changed."
+                    "Participants are enrolled and run by their campaign: their campaign, "
+                    "record and state cannot be changed (use Stop and Resume)."
                 )
             )
         return super().write(vals)
@@ -124,7 +200,9 @@ class MarketingParticipant(models.Model):
     # ------------------------------------------------------------
 
     def action_set_running(self):
-        self.filtered(lambda p: p.state == "completed").state = "running"
+        self.check_access("write")
+        # sudo: the state is the engine's; the user may write these participants
+        self.filtered(lambda p: p.state == "completed").sudo().state = "running"
         return True
 
     def action_set_completed(self):
@@ -132,7 +210,8 @@ class MarketingParticipant(models.Model):
         self.check_access("write")
         traces = self.trace_ids.filtered(lambda t: t.state == "scheduled")
         traces._set_state("canceled", _("Canceled: the participant was stopped."))
-        self.write({"state": "completed"})
+        # sudo: the state is the engine's; the user may write these participants
+        self.sudo().write({"state": "completed"})
         return True
 
     # ------------------------------------------------------------
@@ -163,7 +242,8 @@ class MarketingParticipant(models.Model):
         """The record is gone: cancel what was scheduled."""
         traces = self.trace_ids.filtered(lambda t: t.state == "scheduled")
         traces._set_state("canceled", _("Canceled: the record was deleted."))
-        self.write({"state": "unlinked"})
+        # sudo: the engine's bookkeeping, the record is gone
+        self.sudo().write({"state": "unlinked"})
 
     def _update_completion(self):
         """Running participants with nothing scheduled (nor waiting for an

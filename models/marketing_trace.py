@@ -1,7 +1,7 @@
 import logging
 from itertools import repeat
 
-from psycopg2.errors import LockNotAvailable, SerializationFailure
+from psycopg2.errors import DeadlockDetected, LockNotAvailable, SerializationFailure
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -12,9 +12,9 @@ from ..tools.triggers import EVENTS, TRIGGERS, WAITING_TRIGGERS
 
 _logger = logging.getLogger(__name__)
 
-# concurrency conflicts with another worker: the work is left to it, or looked
-# at again from a new transaction
-TRANSIENT_ERRORS = (SerializationFailure, LockNotAvailable)
+# concurrency conflicts with another worker or a user's call: the work is left
+# to it, or looked at again from a new transaction
+TRANSIENT_ERRORS = (SerializationFailure, LockNotAvailable, DeadlockDetected)
 # how many times one scheduler call looks again after such a conflict
 MAX_CLAIM_CONFLICTS = 10
 # what the scheduler jobs run (data/ir_cron_data.xml)
@@ -89,7 +89,8 @@ class MarketingTrace(models.Model):
         related="mailing_trace_ids.trace_status", string="Message Status"
     )
 
-    # what the engine decides: set when the trace is created, never rewritten by users
+    # what the engine decides: set when the trace is created, never rewritten by users;
+    # the state and date change through the engine and the Run and Cancel buttons
     ENGINE_FIELDS = {
         "participant_id",
         "activity_id",
@@ -98,6 +99,9 @@ class MarketingTrace(models.Model):
         "company_id",
         "res_id",
         "is_test",
+        "state",
+        "state_msg",
+        "schedule_date",
     }
 
     def init(self):
@@ -125,8 +129,8 @@ class MarketingTrace(models.Model):
         if not self.env.su and self.ENGINE_FIELDS.intersection(vals):
             raise AccessError(
                 _(
-                    "Traces are created by the campaigns: their participant, activity and "
-                    "record cannot be changed."
+                    "Traces are created and run by the campaigns: their participant, "
+                    "activity, record, state and date cannot be changed (use Run and Cancel)."
                 )
             )
         return super().write(vals)
@@ -149,7 +153,8 @@ class MarketingTrace(models.Model):
             if TRIGGERS[trace.trigger_type].event:
                 trace.parent_id._process_event(TRIGGERS[trace.trigger_type].event, now)
         traces = traces.filtered(lambda t: t.state == "scheduled")
-        traces.filtered(lambda t: not t.schedule_date).schedule_date = now
+        # sudo: the date is the engine's; the user may write these traces (checked above)
+        traces.filtered(lambda t: not t.schedule_date).sudo().schedule_date = now
         for activity, activity_traces in traces.grouped("activity_id").items():
             activity._execute(activity_traces)
         traces._complete_participants()
@@ -620,6 +625,14 @@ class MarketingTrace(models.Model):
             try:
                 with self.env.cr.savepoint():
                     activity._execute(traces)
+            except TRANSIENT_ERRORS:
+                # a user's call or another worker changed rows of this batch: it
+                # stays scheduled and runs at the next call
+                self.env.invalidate_all(flush=False)
+                _logger.info(
+                    "Marketing traces %s: busy elsewhere, left for the next run", traces.ids
+                )
+                break
             except Exception as error:  # noqa: BLE001 - the cron goes on with the others
                 self.env.invalidate_all(flush=False)
                 traces._set_error(error, fields.Datetime.now())

@@ -24,3 +24,4 @@ from . import test_faults
 from . import test_security_server_actions
 from . import test_security_events
 from . import test_security_click_route
+from . import test_security_rules

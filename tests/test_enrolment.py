@@ -386,7 +386,7 @@ class TestEnrolment(MarketingAutomationCommon):
         newcomer = self.env["res.partner"].create({"name": "Somebody", "email": "s@example.com"})
         for values in (
             {"res_id": participant.res_id},
-            {"res_id": newcomer.id, "unique_value": participant.unique_value},
+            {"res_id": newcomer.id, "unique_key": participant.unique_value},
         ):
             with (
                 self.subTest(values=values),
@@ -401,7 +401,7 @@ class TestEnrolment(MarketingAutomationCommon):
             {
                 "campaign_id": campaign.id,
                 "res_id": participant.res_id,
-                "unique_value": participant.unique_value,
+                "unique_key": participant.unique_value,
                 "is_test": True,
             }
         )

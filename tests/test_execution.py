@@ -337,9 +337,10 @@ class TestExecution(MarketingAutomationCommon):
         with freeze_time(self.reference_now) as frozen:
             self._start(campaign)
             late, in_time, just_in_time = self._traces(activity, self.contacts)
-            late.schedule_date = planned - timedelta(hours=1)
-            in_time.schedule_date = planned + timedelta(hours=1)
-            just_in_time.schedule_date = planned
+            # the engine's dates, moved as the scheduler would have
+            late.sudo().schedule_date = planned - timedelta(hours=1)
+            in_time.sudo().schedule_date = planned + timedelta(hours=1)
+            just_in_time.sudo().schedule_date = planned
             frozen.tick(timedelta(days=1, hours=2))
             campaign.execute_activities()
 
@@ -449,7 +450,9 @@ class TestExecution(MarketingAutomationCommon):
         with freeze_time(self.reference_now):
             self._start(campaign)
             rejected.phone = False
-            self._traces(root, canceled).schedule_date = self.reference_now - timedelta(hours=2)
+            self._traces(root, canceled).sudo().schedule_date = self.reference_now - timedelta(
+                hours=2
+            )
             campaign.execute_activities()
 
         self.assertTraceStates(self._traces(root, errored), "error", "cannot be engaged")

@@ -471,6 +471,6 @@ class TestBadInput(MarketingAutomationCommon):
         trace = campaign.participant_ids.trace_ids[:1]
         with self.assertRaises(AccessError) as caught:
             self._rpc("marketing.trace", "write", [trace.id], {"res_id": self.contacts[0].id + 1})
-        self.assertIn("Traces are created by the campaigns", str(caught.exception))
+        self.assertIn("Traces are created and run by the campaigns", str(caught.exception))
         with self.assertRaises(AccessError):
             self._rpc("phone.blacklist", "search_read", [], ["number"])

@@ -600,7 +600,11 @@ class TestSecurityAttacks(MarketingAutomationCommon):
         mine.participant_ids[0].trace_ids.with_user(manager).unlink()
         mine.participant_ids[0].with_user(manager).unlink()
         self.assertEqual(len(mine.participant_ids), 2)
-        mine.with_user(user).unlink()
+        # with participants, the history goes with a manager only (issue #15)
+        mine.with_user(user).action_stop_campaign()
+        with self.assertRaises(AccessError):
+            mine.with_user(user).unlink()
+        mine.with_user(manager).unlink()
         theirs.with_user(manager).unlink()
         self.assertFalse((mine + theirs).exists())
 

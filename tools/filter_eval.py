@@ -8,7 +8,9 @@ instead: it accepts what a domain needs (literals, lists and tuples, the plain
 names of its context, the date helpers that the domain editor writes, ``+`` and
 ``-``) and nothing else. No record, environment or cursor is reachable, there is
 no loop, comprehension, power or repetition, so a filter can neither run code
-nor keep the server busy: its cost is bounded by its length.
+nor keep the server busy: its cost is bounded by its length
+(``MAX_FILTER_LENGTH``) and the interpreter never recurses deeper than
+``MAX_NESTING`` levels.
 """
 
 import ast
@@ -17,7 +19,10 @@ import datetime
 import pytz
 from dateutil.relativedelta import relativedelta
 
-MAX_FILTER_LENGTH = 1_000_000
+# a filter of the domain editor holds a few hundred characters per condition
+MAX_FILTER_LENGTH = 20_000
+# lists, calls and operations nested in one another (a date helper needs about 8)
+MAX_NESTING = 32
 
 _DATE_TYPES = (datetime.date, datetime.datetime)
 _DELTA_TYPES = (datetime.timedelta, relativedelta)
@@ -42,6 +47,9 @@ class FilterEvaluator:
         self._ = translate
         self.tz = pytz.timezone(tz or "UTC")
         self.names = dict(names)
+        self._today = today
+        self._depth = 0
+        self._source = ""
         self.functions = {
             "context_today": lambda: today,
             "relativedelta": relativedelta,
@@ -74,6 +82,20 @@ class FilterEvaluator:
             datetime.datetime: {"now", "today", "combine"},
         }
 
+    @property
+    def key(self):
+        """What the result of a filter depends on besides its source: filters
+        evaluated by equal keys give equal domains (see
+        ``marketing.campaign._parse_domain``)."""
+        return (
+            tuple(
+                (name, tuple(value) if isinstance(value, list) else value)
+                for name, value in sorted(self.names.items())
+            ),
+            self._today,
+            self.tz.zone,
+        )
+
     def evaluate(self, source):
         """Return the domain (a list) that ``source`` describes."""
         source = (source or "[]").strip() or "[]"
@@ -89,6 +111,8 @@ class FilterEvaluator:
             raise FilterError(
                 self._("The filter is not valid Python: %(error)s", error=error)
             ) from None
+        self._depth = 0
+        self._source = source
         try:
             domain = self._eval(tree.body)
         except FilterError:
@@ -116,7 +140,15 @@ class FilterEvaluator:
                     expression=self._snippet(node),
                 )
             )
-        return method(node)
+        if self._depth >= MAX_NESTING:
+            raise FilterError(
+                self._("The filter is nested too deeply (%(max)s levels at most).", max=MAX_NESTING)
+            )
+        self._depth += 1
+        try:
+            return method(node)
+        finally:
+            self._depth -= 1
 
     def _eval_Constant(self, node):
         if not isinstance(node.value, _PLAIN_TYPES):
@@ -226,9 +258,10 @@ class FilterEvaluator:
         """The domain editor writes local datetimes followed by ``.to_utc()``."""
         return self.tz.localize(value).astimezone(pytz.utc).replace(tzinfo=None)
 
-    @staticmethod
-    def _snippet(node):
-        text = ast.unparse(node)
+    def _snippet(self, node):
+        """The source of ``node``, shortened (read from the text: never
+        recursive, whatever the node holds)."""
+        text = ast.get_source_segment(self._source, node) or ""
         return text if len(text) <= 80 else f"{text[:77]}..."
 
     # ------------------------------------------------------------

@@ -6,28 +6,31 @@ from odoo.osv import expression
 
 def describe_domain(model, domain, translate):
     """Describe ``domain`` (a list, already evaluated) on ``model`` (an empty
-    recordset, for field labels); ``translate`` is the environment's ``_``."""
+    recordset, for field labels); ``translate`` is the environment's ``_``.
+
+    The prefix notation is read from its end with a stack, never recursively:
+    a filter of a thousand nested operators is described like any other."""
     domain = expression.normalize_domain(domain)
     if domain == expression.normalize_domain([]):
         return translate("All records")
-    words, rest = _describe(model, domain, translate)
-    return words if not rest else translate("Unreadable filter")
-
-
-def _describe(model, domain, _):
-    """Describe the first expression of the prefix-notation ``domain``;
-    return its words and the items left after it."""
-    head, rest = domain[0], domain[1:]
-    if head == "!":
-        words, rest = _describe(model, rest, _)
-        return _("not (%(condition)s)", condition=words), rest
-    if head in ("&", "|"):
-        left, rest = _describe(model, rest, _)
-        right, rest = _describe(model, rest, _)
-        if head == "&":
-            return _("%(left)s and %(right)s", left=left, right=right), rest
-        return _("(%(left)s or %(right)s)", left=left, right=right), rest
-    return _describe_leaf(model, head, _), rest
+    _ = translate
+    stack = []
+    for item in reversed(domain):
+        if item == "!":
+            if not stack:
+                return _("Unreadable filter")
+            stack.append(_("not (%(condition)s)", condition=stack.pop()))
+        elif item in ("&", "|"):
+            if len(stack) < 2:
+                return _("Unreadable filter")
+            left, right = stack.pop(), stack.pop()
+            if item == "&":
+                stack.append(_("%(left)s and %(right)s", left=left, right=right))
+            else:
+                stack.append(_("(%(left)s or %(right)s)", left=left, right=right))
+        else:
+            stack.append(_describe_leaf(model, item, _))
+    return stack[0] if len(stack) == 1 else _("Unreadable filter")
 
 
 def _describe_leaf(model, leaf, _):
@@ -82,7 +85,11 @@ def _field_path_label(model, path):
 
 def _value_words(value, _):
     if isinstance(value, list | tuple):
-        return ", ".join(_value_words(item, _) for item in value) or _("nothing")
+        return ", ".join(_plain_value_words(item, _) for item in value) or _("nothing")
+    return _plain_value_words(value, _)
+
+
+def _plain_value_words(value, _):
     if value is True:
         return _("yes")
     if value is False or value is None:
