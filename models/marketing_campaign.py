@@ -406,14 +406,14 @@ class MarketingCampaign(models.Model):
                     _(
                         "The responsible of campaign %(campaign)s must be an active Marketing "
                         "Automation user: the campaign enrols participants and runs its "
-                        "activities with his access rights.",
+                        "activities with the access rights of that user.",
                         campaign=campaign.name,
                     )
                 )
             if campaign.company_id not in user.company_ids:
                 raise ValidationError(
                     _(
-                        "%(user)s cannot be responsible of campaign %(campaign)s: he does "
+                        "%(user)s cannot be responsible of campaign %(campaign)s: this user does "
                         "not belong to its company %(company)s.",
                         user=user.name,
                         campaign=campaign.name,
@@ -926,8 +926,8 @@ class MarketingCampaign(models.Model):
             raise AccessError(
                 _(
                     "Campaign %(campaign)s runs with the rights of its responsible "
-                    "%(user)s: only he or a Marketing Automation administrator can enrol its "
-                    "participants or run its activities.",
+                    "%(user)s: only that user or a Marketing Automation administrator can "
+                    "enrol its participants or run its activities.",
                     campaign=others[0].name,
                     user=others[0].user_id.name,
                 )
@@ -965,7 +965,7 @@ class MarketingCampaign(models.Model):
         if self.company_id not in user.company_ids:
             raise UserError(
                 _(
-                    "%(user)s cannot run campaign %(campaign)s: he does not belong to its "
+                    "%(user)s cannot run campaign %(campaign)s: this user does not belong to its "
                     "company %(company)s.",
                     user=user.name,
                     campaign=self.name,
