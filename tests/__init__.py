@@ -21,3 +21,4 @@ from . import test_templates_ui
 from . import test_demo
 from . import test_concurrency
 from . import test_faults
+from . import test_security_content
