@@ -52,7 +52,10 @@ class MarketingActivity(models.Model):
         index="btree_not_null",
         domain="[('use_in_marketing_automation', '=', True), "
         "('mailing_type', '=', mass_mailing_id_mailing_type), "
-        "('mailing_model_name', '=', model_name)]",
+        "('mailing_model_name', '=', model_name), "
+        "'|', ('marketing_activity_ids', '=', False), "
+        "('marketing_activity_ids.campaign_id', '=', campaign_id)]",
+        help="A campaign template: one of this campaign's, or one that no campaign uses.",
     )
     mass_mailing_id_mailing_type = fields.Selection(
         [("mail", "Email"), ("sms", "SMS")],
@@ -458,6 +461,29 @@ class MarketingActivity(models.Model):
                         )
                     )
 
+    @api.constrains("mass_mailing_id", "campaign_id")
+    def _check_template_of_one_campaign(self):
+        """A template belongs to one campaign: editing it changes that campaign
+        only (a copied campaign gets copies of its templates)."""
+        # sudo: the activities of other campaigns, of any company, that use the templates
+        for mailing in self.sudo().mass_mailing_id:
+            if not mailing.use_in_marketing_automation:
+                raise ValidationError(
+                    _(
+                        "The mailing %(mailing)s is not a campaign template: choose or write "
+                        "a template of Marketing Automation.",
+                        mailing=mailing.subject,
+                    )
+                )
+            if len(mailing.marketing_activity_ids.campaign_id) > 1:
+                raise ValidationError(
+                    _(
+                        "The template %(mailing)s is already sent by another campaign: a "
+                        "template belongs to one campaign. Write a new one, or copy it.",
+                        mailing=mailing.subject,
+                    )
+                )
+
     @api.constrains("server_action_id")
     def _check_server_action_groups(self):
         """A user only sets a server action that he may run himself."""
@@ -538,8 +564,11 @@ class MarketingActivity(models.Model):
         self._check_unlink_history()
         campaigns = self.campaign_id
         campaigns._take_responsibility()
+        # the children go with their parent (cascade): the templates of the whole campaigns
+        mailings = campaigns.marketing_activity_ids.mass_mailing_id
         res = super().unlink()
         campaigns._flag_workflow_modified()
+        mailings._drop_unused_marketing_templates()
         return res
 
     def _check_unlink_history(self):
@@ -575,6 +604,22 @@ class MarketingActivity(models.Model):
                     count=totals[activity.id],
                 )
             )
+
+    def copy_data(self, default=None):
+        """A copy sends its own copy of the template, so that editing one never
+        edits the other; in the same campaign, under a new title (a campaign's
+        templates have distinct titles). Server actions are shared: only
+        Settings administrators edit them."""
+        vals_list = super().copy_data(default=default)
+        if default and "mass_mailing_id" in default:
+            return vals_list
+        for activity, vals in zip(self, vals_list, strict=True):
+            if mailing := activity.mass_mailing_id:
+                subject = mailing.subject
+                if vals["campaign_id"] == activity.campaign_id.id:
+                    subject = self.env._("%(name)s (copy)", name=subject)
+                vals["mass_mailing_id"] = mailing._copy_marketing_template(subject).id
+        return vals_list
 
     @api.model
     def _prepare_sms_template(self, vals, campaign_id, activity=None):
@@ -626,13 +671,19 @@ class MarketingActivity(models.Model):
             )
         return _("an activity of a Marketing Automation campaign")
 
-    def _copy_tree(self, campaign, parent=None):
-        """Copy these activities and their descendants into ``campaign``."""
+    def _copy_tree(self, campaign, parent=None, mailing_copies=None):
+        """Copy these activities and their descendants into ``campaign``, with
+        one copy of each of their templates (``mailing_copies``: those made so
+        far, by template)."""
+        mailing_copies = {} if mailing_copies is None else mailing_copies
         for activity in self:
-            new_activity = activity.copy(
-                {"campaign_id": campaign.id, "parent_id": parent.id if parent else False}
-            )
-            activity.child_ids._copy_tree(campaign, new_activity)
+            default = {"campaign_id": campaign.id, "parent_id": parent.id if parent else False}
+            if mailing := activity.mass_mailing_id:
+                if mailing not in mailing_copies:
+                    mailing_copies[mailing] = mailing._copy_marketing_template()
+                default["mass_mailing_id"] = mailing_copies[mailing].id
+            new_activity = activity.copy(default)
+            activity.child_ids._copy_tree(campaign, new_activity, mailing_copies)
 
     # ------------------------------------------------------------
     # TOOLS

@@ -587,6 +587,13 @@ class MarketingCampaign(models.Model):
             )
         return new_campaigns
 
+    def unlink(self):
+        """The templates of the deleted campaigns do not linger as drafts."""
+        mailings = self.marketing_activity_ids.mass_mailing_id
+        res = super().unlink()
+        mailings._drop_unused_marketing_templates()
+        return res
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_other_responsible(self):
         """Marketing users delete the campaigns they are responsible for, as

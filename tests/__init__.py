@@ -25,3 +25,4 @@ from . import test_security_server_actions
 from . import test_security_events
 from . import test_security_click_route
 from . import test_security_rules
+from . import test_security_content

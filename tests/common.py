@@ -104,11 +104,12 @@ class MarketingAutomationCommon(MassSMSCommon):
 
     @classmethod
     def _create_activity(cls, campaign, activity_type="email", parent=None, **values):
-        content = {
-            "email": {"mass_mailing_id": cls.mailing_email.id},
-            "sms": {"mass_mailing_id": cls.mailing_sms.id},
-            "action": {"server_action_id": cls.server_action.id},
-        }[activity_type]
+        content = {}
+        if activity_type == "action":
+            content = {"server_action_id": cls.server_action.id}
+        elif "mass_mailing_id" not in values:
+            mailing = {"email": cls.mailing_email, "sms": cls.mailing_sms}[activity_type]
+            content = {"mass_mailing_id": cls._campaign_template(campaign, mailing).id}
         # whoever changes a workflow becomes its responsible: the campaign's user adds it
         return campaign.env["marketing.activity"].create(
             {
@@ -123,6 +124,17 @@ class MarketingAutomationCommon(MassSMSCommon):
                 **values,
             }
         )
+
+    @classmethod
+    def _campaign_template(cls, campaign, mailing):
+        """``mailing``, or this campaign's copy of it when another campaign
+        sends it already: a template belongs to one campaign."""
+        if not mailing.marketing_activity_ids.campaign_id - campaign:
+            return mailing
+        copies = campaign.marketing_activity_ids.mass_mailing_id.filtered(
+            lambda template: template.subject == mailing.subject
+        )
+        return copies or mailing.with_env(campaign.env)._copy_marketing_template()
 
     def _start(self, campaign):
         """Start the campaign and enrol its records now."""

@@ -218,7 +218,10 @@ class TestCampaignModel(MarketingAutomationCommon):
         self.assertEqual(len(copy.marketing_activity_ids), 5)
         new_child = copy.marketing_activity_ids.filtered(lambda a: a.trigger_type == "mail_open")
         self.assertEqual(new_child.parent_id.campaign_id, copy)
-        self.assertEqual(new_child.parent_id.mass_mailing_id, self.email_activity.mass_mailing_id)
+        # its own copy of the template, under the same title
+        new_mailing = new_child.parent_id.mass_mailing_id
+        self.assertNotEqual(new_mailing, self.email_activity.mass_mailing_id)
+        self.assertEqual(new_mailing.subject, self.email_activity.mass_mailing_id.subject)
         self.assertEqual(new_child.child_ids.activity_type, grandchild.activity_type)
         self.assertEqual(new_child.child_ids.campaign_id, copy)
         self.assertFalse(copy.participant_ids)

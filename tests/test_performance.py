@@ -276,7 +276,7 @@ class TestQueryCounts(MarketingAutomationCommon):
     def test_query_count_sms_batch(self):
         with freeze_time(self.reference_now), self.mockSMSGateway():
             campaign, root = self._campaign("sms")
-            with self.assertQueryCount(user_marketing_automation=52):
+            with self.assertQueryCount(user_marketing_automation=53):
                 campaign.execute_activities()
         self._assert_processed(root)
 
