@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .common import MODULE, REPO_DIR, SetupError, run, say
+from .system import ensure_odoo_build_packages
 
 ODOO_GIT_URL = "https://github.com/odoo/odoo"
 ODOO_BRANCH = "18.0"
@@ -140,6 +141,7 @@ def odoo_from_checkout(checkout: Path, origin: str) -> Odoo:
 
 
 def install_odoo_requirements(python: str, checkout: Path) -> None:
+    build_command = ensure_odoo_build_packages(python)
     say(f"installing Odoo's requirements from {checkout}/requirements.txt with {python}")
     try:
         run([python, "-m", "pip", "install", "setuptools<70", "wheel", "setuptools_scm"])
@@ -155,9 +157,11 @@ def install_odoo_requirements(python: str, checkout: Path) -> None:
             ]
         )
     except SetupError as exc:
+        if not build_command:
+            raise
         raise SetupError(
-            f"{exc}\nInstalling Odoo's requirements failed. On Debian/Ubuntu first install "
-            "the build dependencies: apt-get install libpq-dev libldap2-dev libsasl2-dev"
+            f"{exc}\nInstalling Odoo's requirements failed. First install the packages that "
+            f"build them: {build_command}"
         ) from exc
 
 

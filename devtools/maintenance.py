@@ -1,4 +1,4 @@
-"""``./dev lint``, ``./dev pylint``, ``./dev drop`` and ``./dev info``."""
+"""``./dev lint``, ``./dev drop`` and ``./dev info``."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import os
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
 from .common import MODULE, REPO_DIR, cache_dir, run, say
 from .database import TEMPLATE_PREFIX
-from .workspace import DB_IMPORTS, link_addon, setup
+from .workspace import DB_IMPORTS, setup
 
 LINT_IMPORTS = ("pre_commit", "ruff", "pylint_odoo")
 
@@ -33,23 +32,6 @@ def cmd_lint(args, extra: list[str]) -> int:
         subprocess.run([python, "-m", "ruff", "format", "."], cwd=REPO_DIR, env=env)
     cmd = [python, "-m", "pre_commit", "run", "--all-files", "--show-diff-on-failure", *extra]
     return subprocess.run(cmd, cwd=REPO_DIR, env=env).returncode
-
-
-def cmd_pylint(args, extra: list[str]) -> int:
-    """pylint on files of the repository seen through the link named after the module.
-
-    pylint-odoo takes the module's name from its folder's name: run through the link, the
-    checks see ``marketing_automation_community`` whatever the clone's folder is called.
-    """
-    link = link_addon(cache_dir()) / MODULE
-    mapped = []
-    for arg in extra:
-        path = (Path.cwd() / arg).resolve() if not arg.startswith("-") else None
-        if path and path.exists() and path.is_relative_to(REPO_DIR):
-            mapped.append(str(link / path.relative_to(REPO_DIR)))
-        else:
-            mapped.append(arg)
-    return subprocess.run([sys.executable, "-m", "pylint", *mapped]).returncode
 
 
 def cmd_drop(args, extra: list[str]) -> int:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .common import COMPANION_MODULES, MODULE, REPO_DIR, SetupError, file_lock, free_port, say
 from .logcheck import HARMLESS, WARNINGS, log_is_clean
+from .system import ensure_chromium
 from .workspace import TEST_IMPORTS, Env, setup
 
 # Models and tables that must disappear when the module is uninstalled.
@@ -281,6 +282,7 @@ def uninstall(env: Env, config: Path, db_name: str) -> Check:
 
 def cmd_test(args, extra: list[str]) -> int:
     env = setup(TEST_IMPORTS)
+    ensure_chromium()
     db_name = f"mac_test_{os.getpid()}"
     checks = [Check("install"), Check("uninstall")]
     result = None
