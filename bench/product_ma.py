@@ -10,14 +10,8 @@ action that does nothing or tags the contact, with and without the activity's
 import common
 
 NOT_OPENED_DAYS = 1
-
-
-def batch_option(env):
-    """The boolean field of the "run once per batch" option, if the code has it."""
-    for name, field in env["marketing.activity"]._fields.items():
-        if field.type == "boolean" and "batch" in name:
-            return name
-    return None
+# the activity's "Run once per batch" option (an engine measured before it existed lacks it)
+BATCH_OPTION = "run_once_per_batch"
 
 
 def server_action(env, name, code):
@@ -65,9 +59,8 @@ def action_campaigns(env, tag):
     noop = server_action(env, "Bench: no-op", common.NOOP_CODE)
     tagging = server_action(env, "Bench: tag", common.TAG_CODE % tag.id)
     tagging_batch = server_action(env, "Bench: tag (batch)", common.TAG_CODE % tag.id)
-    option = batch_option(env)
     rows = [("noop", noop, False), ("tag", tagging, False)]
-    if option:
+    if BATCH_OPTION in env["marketing.activity"]._fields:
         rows += [("noop_batch", noop, True), ("tag_batch", tagging_batch, True)]
     result = {}
     for key, action, batch in rows:
@@ -79,7 +72,7 @@ def action_campaigns(env, tag):
             "interval_number": 0,
         }
         if batch:
-            values[option] = True
+            values[BATCH_OPTION] = True
         campaign, [activity] = create_campaign(
             env, f"Bench action {key}", common.MAIN_REF, [values]
         )
@@ -145,7 +138,6 @@ def stage_prepare(env, measure, state, size, **_tools):
         "mailing": mailing.id,
     }
     state["actions"] = action_campaigns(env, tag)
-    state["batch_option"] = batch_option(env)
 
 
 def stage_enrol(env, measure, state, **_tools):
