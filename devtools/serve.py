@@ -6,18 +6,16 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from pathlib import Path
 
 from .common import COMPANION_MODULES, MODULE, SetupError, check_db_name, port_is_free, say
 from .logcheck import log_is_clean
-from .workspace import DB_IMPORTS, setup
+from .workspace import DB_IMPORTS, Env, setup
 
 
-def cmd_run(args, odoo_args: list[str]) -> int:
-    db_name = check_db_name(args.db)
-    if not port_is_free(args.port):
-        raise SetupError(f"port {args.port} is already in use: choose another with --port")
-    env = setup(DB_IMPORTS)
-    config = env.write_config("odoo.conf", smtp_port=1025, http_port=args.port)
+def install_or_upgrade(env: Env, config: Path, db_name: str) -> bool:
+    """Create the database (from a cached template) with the addon and demo data, or upgrade
+    the addon in it; False when that failed."""
     db = env.database(config)
     log = env.logs / f"run-{db_name}.log"
     state = None
@@ -42,13 +40,24 @@ def cmd_run(args, odoo_args: list[str]) -> int:
     state, demo = db.module_state(db_name)
     if proc.returncode or state != "installed":
         say(f"{verb} failed (exit {proc.returncode}, module state {state}): see {log}")
-        return 1
+        return False
     if not log_is_clean(env.odoo, log):
         say(f"Odoo logged warnings or errors while {verb} (see {log})")
     say(
         f"{verb} done in {time.monotonic() - started:.0f} s"
         + ("" if demo else " (this database has no demo data)")
     )
+    return True
+
+
+def cmd_run(args, odoo_args: list[str]) -> int:
+    db_name = check_db_name(args.db)
+    if not port_is_free(args.port):
+        raise SetupError(f"port {args.port} is already in use: choose another with --port")
+    env = setup(DB_IMPORTS)
+    config = env.write_config("odoo.conf", smtp_port=1025, http_port=args.port)
+    if not install_or_upgrade(env, config, db_name):
+        return 1
     print(
         f"\n  Odoo 18.0 with {MODULE}, database {db_name}\n"
         f"  URL:      http://localhost:{args.port}/odoo\n"
