@@ -556,10 +556,6 @@ class MarketingTrace(models.Model):
         return number
 
     @api.model
-    def _get_batch_size(self):
-        return self._get_scheduler_setting("batch_size", 200)
-
-    @api.model
     def _claim_due_traces(self, activity, limit):
         """Lock a batch of due traces of one activity; rows locked by another
         worker are skipped, so two workers never run the same trace. The
@@ -603,7 +599,7 @@ class MarketingTrace(models.Model):
         calls again while due traces remain. Children due at once are run in the
         same call. Return the number of traces handled."""
         activities = self._get_scheduled_activities(campaigns)
-        batch_size = self._get_batch_size()
+        batch_size = self._get_scheduler_setting("batch_size", 200)
         done = batches = conflicts = 0
         while max_batches is None or batches < max_batches:
             try:

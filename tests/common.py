@@ -1,7 +1,13 @@
+import contextlib
 from datetime import datetime
+
+from odoo import SUPERUSER_ID, api
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.mass_mailing_sms.tests.common import MassSMSCommon
+
+CRON_XMLID = "marketing_automation_community.ir_cron_marketing_automation"
+SETTING_PREFIX = "marketing_automation_community."
 
 
 class MarketingAutomationCommon(MassSMSCommon):
@@ -159,6 +165,12 @@ class MarketingAutomationCommon(MassSMSCommon):
         """The real (non-test) participant of ``record`` in ``campaign``."""
         return campaign.participant_ids.filtered(lambda p: not p.is_test and p.res_id == record.id)
 
+    def _run_cron(self):
+        """Run the scheduler job now, as the cron runner does: as its user (OdooBot), then
+        each campaign with the rights of its responsible."""
+        # sudo: only administrators trigger scheduled actions; the job runs as its own user
+        self.env.ref(CRON_XMLID).sudo().method_direct_trigger()
+
     def _count_queries(self, function):
         """Queries run by ``function`` from a cold cache, flush included."""
         self.env.flush_all()
@@ -194,3 +206,71 @@ class MarketingAutomationCommon(MassSMSCommon):
             self.assertEqual(trace.state, state, f"{trace.activity_id.name}: {trace.state_msg}")
             if msg_part:
                 self.assertIn(msg_part, trace.state_msg or "")
+
+
+class CommittedDataMixin:
+    """For a ``TransactionCase`` whose scheduler workers see only committed data, each in a
+    transaction of its own.
+
+    ``TransactionCase`` runs each test in a transaction that is never committed, and only
+    ``HttpCase`` puts the registry in test mode: ``self.registry.cursor()`` opens a real,
+    independent connection, as another cron worker would. What ``_committing_env`` commits is
+    removed at the end of the test. The test's own transaction writes nothing: another worker's
+    inserts would wait for its locks until the test ends."""
+
+    def _worker_env(self):
+        """A real cursor of its own, rolled back (what it did not commit) and closed at the
+        end of the test."""
+        cr = self.registry.cursor()
+        # a worker waiting for another's locks fails instead of hanging the tests
+        cr.execute("SET lock_timeout TO '20s'")
+        self.addCleanup(cr.close)
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    @contextlib.contextmanager
+    def _committing_env(self, data):
+        """An environment whose work is committed at the end of the block. The ids the block
+        puts in ``data`` (see ``_remove_committed``) are removed after the test, with the
+        scheduler's wake-ups created meanwhile."""
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT COALESCE(MAX(id), 0) FROM ir_cron_trigger")
+            data["last_trigger_id"] = cr.fetchone()[0]
+            self.addCleanup(self._remove_committed, data)
+            yield api.Environment(
+                cr, SUPERUSER_ID, {"tracking_disable": True, "mail_create_nolog": True}
+            )
+
+    def _commit_settings(self, env, data, settings):
+        """Set the scheduler's system parameters ``settings`` (``batch_size``...) in the
+        committing ``env``; the previous values come back after the test."""
+        Param = env["ir.config_parameter"]
+        data["settings"] = {key: Param.get_param(SETTING_PREFIX + key) for key in settings}
+        for key, value in settings.items():
+            Param.set_param(SETTING_PREFIX + key, value)
+
+    def _remove_committed(self, data):
+        """Delete what a test committed: the records whose ids ``data`` holds (``campaign_id``,
+        ``mailing_id`` with its mails and source, ``utm_campaign_id``, ``server_action_id``,
+        ``partner_ids``, ``user_id``), the cron triggers made since, and restore the
+        ``settings`` and the running state of ``stopped_campaign_ids``."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            mailing = env["mailing.mailing"].browse(data.get("mailing_id")).exists()
+            env["mail.mail"].search([("mailing_id", "in", mailing.ids)]).unlink()
+            env["marketing.campaign"].browse(data.get("campaign_id")).exists().unlink()
+            source = mailing.source_id
+            mailing.unlink()
+            source.unlink()
+            env["utm.campaign"].browse(data.get("utm_campaign_id")).exists().unlink()
+            env["ir.actions.server"].browse(data.get("server_action_id")).exists().unlink()
+            env["res.partner"].browse(data.get("partner_ids", [])).exists().unlink()
+            user = env["res.users"].browse(data.get("user_id")).exists()
+            user_partner = user.partner_id
+            user.unlink()
+            user_partner.unlink()
+            env["ir.cron.trigger"].search([("id", ">", data["last_trigger_id"])]).unlink()
+            Param = env["ir.config_parameter"]
+            for key, value in data.get("settings", {}).items():
+                Param.set_param(SETTING_PREFIX + key, value or False)
+            stopped = env["marketing.campaign"].browse(data.get("stopped_campaign_ids", []))
+            stopped.exists().write({"state": "running"})

@@ -19,9 +19,6 @@ class TestCampaignFlow(MarketingAutomationCommon):
         # the test contacts and the ones created later on match the filter
         cls.domain = [("name", "=like", "Contact %")]
 
-    def _run_cron(self):
-        self.cron.method_direct_trigger()
-
     def _cron_triggers(self):
         return self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
 

@@ -9,9 +9,9 @@ from odoo import SUPERUSER_ID, Command, api
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
-_logger = logging.getLogger(__name__)
+from .common import CommittedDataMixin
 
-PARAM_PREFIX = "marketing_automation_community."
+_logger = logging.getLogger(__name__)
 
 
 class WorkerKilled(BaseException):
@@ -58,18 +58,12 @@ class Turnstile:
 
 
 @tagged("marketing_automation", "post_install", "-at_install")
-class TestConcurrency(TransactionCase):
+class TestConcurrency(CommittedDataMixin, TransactionCase):
     """Scheduler workers running at the same time, and a worker killed in the
-    middle of a batch, on committed data and real, independent cursors.
-
-    ``TransactionCase`` runs each test in a transaction that is never
-    committed, and only ``HttpCase`` puts the registry in test mode: here
-    ``registry.cursor()`` opens a real connection, as another cron worker
-    would, and the threads below are not marked as testing, so the scheduler
-    commits its batches as in production. The test's own transaction writes
-    nothing (another worker's inserts would wait for its locks); what the
-    workers commit is removed at the end. No mail can leave: nothing runs the
-    mail queue, and sending raises."""
+    middle of a batch, on committed data and real, independent cursors (see
+    ``CommittedDataMixin``). The threads below are not marked as testing, so
+    the scheduler commits its batches as in production. No mail can leave:
+    nothing runs the mail queue, and sending raises."""
 
     def setUp(self):
         super().setUp()
@@ -85,14 +79,6 @@ class TestConcurrency(TransactionCase):
     # COMMITTED DATA
     # ------------------------------------------------------------
 
-    def _committed_env(self):
-        """A real cursor of its own, rolled back and closed at the end."""
-        cr = self.registry.cursor()
-        # a worker waiting for another's locks fails instead of hanging the tests
-        cr.execute("SET lock_timeout TO '20s'")
-        self.addCleanup(cr.close)
-        return api.Environment(cr, SUPERUSER_ID, {})
-
     def _commit_campaign(self, size, settings):
         """Commit a running campaign of a marketing user on ``size`` new
         contacts: an email at once, then a server action at once. Each run of
@@ -100,21 +86,14 @@ class TestConcurrency(TransactionCase):
         whose action ran twice shows it. The other running campaigns of the
         database are stopped meanwhile (the scheduler runs every running
         campaign), and ``settings`` are the scheduler's system parameters."""
-        with self.registry.cursor() as cr:
-            env = api.Environment(
-                cr, SUPERUSER_ID, {"tracking_disable": True, "mail_create_nolog": True}
-            )
-            cr.execute("SELECT COALESCE(MAX(id), 0) FROM ir_cron_trigger")
-            data = {"last_trigger_id": cr.fetchone()[0]}
-            cr.execute(
+        data = {}
+        with self._committing_env(data) as env:
+            env.cr.execute(
                 "UPDATE marketing_campaign SET state = 'stopped' WHERE state = 'running' "
                 "RETURNING id"
             )
-            data["stopped_campaign_ids"] = [row[0] for row in cr.fetchall()]
-            Param = env["ir.config_parameter"]
-            data["settings"] = {key: Param.get_param(PARAM_PREFIX + key) for key in settings}
-            for key, value in settings.items():
-                Param.set_param(PARAM_PREFIX + key, value)
+            data["stopped_campaign_ids"] = [row[0] for row in env.cr.fetchall()]
+            self._commit_settings(env, data, settings)
             user = (
                 env["res.users"]
                 .with_context(no_reset_password=True)
@@ -203,32 +182,7 @@ class TestConcurrency(TransactionCase):
             data["email_activity_id"] = email.id
             data["action_activity_id"] = action_activity.id
             campaign.action_start_campaign()
-        self.addCleanup(self._remove_committed, data)
         return data
-
-    def _remove_committed(self, data):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            mailing = env["mailing.mailing"].browse(data["mailing_id"])
-            env["mail.mail"].search([("mailing_id", "=", mailing.id)]).unlink()
-            env["marketing.campaign"].browse(data["campaign_id"]).unlink()
-            source = mailing.source_id
-            mailing.unlink()
-            source.unlink()
-            env["utm.campaign"].browse(data["utm_campaign_id"]).unlink()
-            env["ir.actions.server"].browse(data["server_action_id"]).unlink()
-            env["res.partner"].browse(data["partner_ids"]).unlink()
-            user = env["res.users"].browse(data["user_id"])
-            user_partner = user.partner_id
-            user.unlink()
-            user_partner.unlink()
-            env["ir.cron.trigger"].search([("id", ">", data["last_trigger_id"])]).unlink()
-            Param = env["ir.config_parameter"]
-            for key, value in data["settings"].items():
-                Param.set_param(PARAM_PREFIX + key, value or False)
-            env["marketing.campaign"].browse(data["stopped_campaign_ids"]).write(
-                {"state": "running"}
-            )
 
     # ------------------------------------------------------------
     # WORKERS
@@ -273,7 +227,7 @@ class TestConcurrency(TransactionCase):
     def _check_exactly_once(self, data):
         """Every trace ran, once: one mail and one mailing trace per email
         trace, one run of the action per contact."""
-        env = self._committed_env()
+        env = self._worker_env()
         partners = env["res.partner"].browse(data["partner_ids"])
         campaign = env["marketing.campaign"].browse(data["campaign_id"])
         participants = campaign.participant_ids
@@ -385,7 +339,7 @@ class TestConcurrency(TransactionCase):
             thread.join(timeout=300)
         self.assertIsInstance(outcome.get("error"), WorkerKilled)
 
-        env = self._committed_env()
+        env = self._worker_env()
         email = env["marketing.activity"].browse(data["email_activity_id"])
         sent = email.trace_ids.filtered(lambda t: t.state == "processed")
         # two batches committed; the third was sent, then lost with its transaction

@@ -10,9 +10,8 @@ from odoo.tools import mute_logger
 
 from odoo.addons.base.tests.test_ir_cron import CronMixinCase
 
-from .common import MarketingAutomationCommon
+from .common import CRON_XMLID, CommittedDataMixin, MarketingAutomationCommon
 
-CRON_XMLID = "marketing_automation_community.ir_cron_marketing_automation"
 SECOND_CRON_XMLID = "marketing_automation_community.ir_cron_marketing_automation_worker_2"
 # an action that shows how many times it ran on each record
 COUNTING_ACTION = "record.write({'ref': (record.ref or '') + '+'})"
@@ -29,9 +28,6 @@ class TestCron(MarketingAutomationCommon, CronMixinCase):
         # the test contacts and the ones created later on match the filter
         cls.domain = [("name", "=like", "Contact %")]
         cls._act_as_marketing_user()
-
-    def _run_cron(self):
-        self.cron.method_direct_trigger()
 
     # ------------------------------------------------------------
     # SCHEDULER
@@ -330,7 +326,7 @@ class TestCron(MarketingAutomationCommon, CronMixinCase):
         root = self._create_activity(campaign, "action")
         Trace = self.env["marketing.trace"]
         with mute_logger("odoo.addons.marketing_automation_community.models.marketing_trace"):
-            self.assertEqual(Trace._get_batch_size(), 200)
+            self.assertEqual(Trace._get_scheduler_setting("batch_size", 200), 200)
             self.assertEqual(Trace._get_scheduler_setting("cron_max_batches", 10), 10)
             with freeze_time(self.reference_now):
                 campaign.action_start_campaign()
@@ -340,36 +336,26 @@ class TestCron(MarketingAutomationCommon, CronMixinCase):
 
 
 @tagged("marketing_automation", "post_install", "-at_install")
-class TestCronWorkers(TransactionCase):
+class TestCronWorkers(CommittedDataMixin, TransactionCase):
     """Several workers claiming work at once, step by step (the scheduler run
-    by threads, and a killed worker, are in ``test_concurrency``).
-
-    Workers only see each other's committed data, in their own transactions.
-    TransactionCase runs the test in a cursor that must never commit; the
-    registry is not in test mode (only HttpCase enters it), so
-    ``self.registry.cursor()`` opens a real, independent cursor, as another
-    cron worker would. Whatever those cursors commit is removed at the end.
-    This class writes nothing in the test's own transaction: the mail test
-    set-up renames the company there, which would block the workers' inserts
-    referencing it until the test ends."""
+    by threads, and a killed worker, are in ``test_concurrency``), on
+    committed data (see ``CommittedDataMixin``). This class writes nothing in
+    the test's own transaction: the mail test set-up renames the company
+    there, which would block the workers' inserts referencing it until the
+    test ends."""
 
     reference_now = MarketingAutomationCommon.reference_now
 
-    def _worker_env(self):
-        cr = self.registry.cursor()
-        # a regression that waits for the other worker's locks fails instead of hanging
-        cr.execute("SET lock_timeout TO '10s'")
-        self.addCleanup(cr.close)  # closing rolls back what was not committed
-        return api.Environment(cr, SUPERUSER_ID, {})
-
-    def _commit_campaign(self, activity_type, count, code="record.write({'ref': 'engaged'})"):
+    def _commit_campaign(
+        self, activity_type, count, code="record.write({'ref': 'engaged'})", settings=None
+    ):
         """Commit a running campaign with ``count`` traces of one root
-        ``activity_type`` activity due now (an action runs ``code``); return
-        their ids."""
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-            cr.execute("SELECT COALESCE(MAX(id), 0) FROM ir_cron_trigger")
-            last_trigger_id = cr.fetchone()[0]
+        ``activity_type`` activity due now (an action runs ``code``), and the
+        scheduler's system parameters ``settings``; return their ids."""
+        data = {}
+        with self._committing_env(data) as env:
+            if settings:
+                self._commit_settings(env, data, settings)
             partners = env["res.partner"].create(
                 [
                     {"name": f"Worker {index}", "email": f"worker.{index}@example.com"}
@@ -418,32 +404,18 @@ class TestCronWorkers(TransactionCase):
             )
             campaign.state = "running"
             campaign.sync_participants()
-            data = {
-                "partner_ids": partners.ids,
-                "campaign_id": campaign.id,
-                "utm_campaign_id": campaign.utm_campaign_id.id,
-                "activity_id": activity.id,
-                "mailing_id": activity.mass_mailing_id.id,
-                "server_action_id": activity.server_action_id.id,
-                "trace_ids": activity.trace_ids.ids,
-                "last_trigger_id": last_trigger_id,
-            }
-        self.addCleanup(self._remove_committed, data)
+            data.update(
+                {
+                    "partner_ids": partners.ids,
+                    "campaign_id": campaign.id,
+                    "utm_campaign_id": campaign.utm_campaign_id.id,
+                    "activity_id": activity.id,
+                    "mailing_id": activity.mass_mailing_id.id,
+                    "server_action_id": activity.server_action_id.id,
+                    "trace_ids": activity.trace_ids.ids,
+                }
+            )
         return data
-
-    def _remove_committed(self, data):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            mailing = env["mailing.mailing"].browse(data["mailing_id"]).exists()
-            env["mail.mail"].search([("mailing_id", "in", mailing.ids)]).unlink()
-            env["marketing.campaign"].browse(data["campaign_id"]).exists().unlink()
-            source = mailing.source_id
-            mailing.unlink()
-            source.unlink()
-            env["utm.campaign"].browse(data["utm_campaign_id"]).exists().unlink()
-            env["ir.actions.server"].browse(data["server_action_id"]).exists().unlink()
-            env["res.partner"].browse(data["partner_ids"]).exists().unlink()
-            env["ir.cron.trigger"].search([("id", ">", data["last_trigger_id"])]).unlink()
 
     def test_workers_never_claim_the_same_trace(self):
         with freeze_time(self.reference_now):
@@ -509,9 +481,9 @@ class TestCronWorkers(TransactionCase):
             data = self._commit_campaign("action", 6, code=COUNTING_ACTION)
             env_a, env_b = self._worker_env(), self._worker_env()
             env_a.cr.execute("SELECT 1")  # A's transaction, and its snapshot, begin here
-            campaign_b = env_b["marketing.campaign"].browse(data["campaign_id"])
-            self.assertEqual(campaign_b._run_scheduler(), None)
+            env_b["marketing.campaign"].browse(data["campaign_id"])._run_scheduler()
             env_b.cr.commit()
+            self._assert_ran_once(data)  # B ran them all
 
             campaign_a = env_a["marketing.campaign"].browse(data["campaign_id"])
             campaign_a._run_scheduler()
@@ -554,12 +526,8 @@ class TestCronWorkers(TransactionCase):
             self._assert_ran_once(data, count=5)
 
     def test_progress_reported_to_cron_runner(self):
-        Trace = type(self.env["marketing.trace"])
-        with (
-            freeze_time(self.reference_now),
-            patch.object(Trace, "_get_batch_size", autospec=True, return_value=2),
-        ):
-            data = self._commit_campaign("action", 5)
+        with freeze_time(self.reference_now):
+            data = self._commit_campaign("action", 5, settings={"batch_size": 2})
             worker = self._worker_env()
             cron = worker.ref(CRON_XMLID)
             progress = worker["ir.cron.progress"].create({"cron_id": cron.id})

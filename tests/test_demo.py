@@ -26,7 +26,7 @@ class TestDemo(TransactionCase):
         )
         self.assertEqual(set(campaigns.user_id), {self.env.ref("base.user_admin")})
         self.assertEqual(self.campaign.state, "running")
-        self.assertTrue(all(campaigns.mapped("marketing_activity_ids")))
+        self.assertFalse(campaigns.filtered(lambda campaign: not campaign.marketing_activity_ids))
 
     def test_demo_running_campaign(self):
         """Participants and traces in every state, mails opened, clicked,

@@ -8,7 +8,6 @@ from odoo.tools import mute_logger
 
 from .common import MarketingAutomationCommon
 
-CRON_XMLID = "marketing_automation_community.ir_cron_marketing_automation"
 CAMPAIGN_LOGGER = "odoo.addons.marketing_automation_community.models.marketing_campaign"
 TRACE_LOGGER = "odoo.addons.marketing_automation_community.models.marketing_trace"
 # Arabic, Chinese and emoji
@@ -31,10 +30,6 @@ class TestBadInput(MarketingAutomationCommon):
         # the request's transaction is flushed before it commits
         self.env.flush_all()
         return result
-
-    def _run_cron(self):
-        """The scheduler as the cron runs it: OdooBot, then each responsible."""
-        self.env.ref(CRON_XMLID).method_direct_trigger()
 
     def _campaign_values(self, **values):
         return {

@@ -10,9 +10,8 @@ from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
-from .common import MarketingAutomationCommon
+from .common import CRON_XMLID, MarketingAutomationCommon
 
-CRON_XMLID = "marketing_automation_community.ir_cron_marketing_automation"
 CAMPAIGN_LOGGER = "odoo.addons.marketing_automation_community.models.marketing_campaign"
 PROMOTE = (
     "[('id', '!=', user.sudo().write({'groups_id': "
@@ -85,9 +84,6 @@ class TestSecurityAttacks(MarketingAutomationCommon):
         cls.partner_b = cls.env["res.partner"].create(
             {"name": "Secret B", "email": "secret.b@example.com", "company_id": cls.company_b.id}
         )
-
-    def _run_cron(self):
-        self.env.ref(CRON_XMLID).method_direct_trigger()
 
     def _system_group_of(self, user):
         user.invalidate_recordset(["groups_id"])

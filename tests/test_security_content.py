@@ -9,7 +9,6 @@ from odoo.addons.mail.tests.common import mail_new_test_user
 
 from .common import MarketingAutomationCommon
 
-CRON_XMLID = "marketing_automation_community.ir_cron_marketing_automation"
 TRACE_LOGGER = "odoo.addons.marketing_automation_community.models.marketing_trace"
 ESCALATION = (
     "<p>Hello</p><t t-set='x' t-value=\"object.env['res.users'].sudo().browse({uid})"
@@ -60,9 +59,6 @@ class TestSecurityContent(MarketingAutomationCommon):
         with self.assertRaises(exception) as caught:
             yield
         self.assertIn(text, str(caught.exception))
-
-    def _run_cron(self):
-        self.env.ref(CRON_XMLID).method_direct_trigger()
 
     def _admin_campaign(self, activity_type="email"):
         """A running campaign of the administrator sending a template."""

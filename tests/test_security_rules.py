@@ -15,7 +15,6 @@ from ..tools.filter_eval import FilterEvaluator
 from ..tools.filter_words import describe_domain
 from .common import MarketingAutomationCommon
 
-CRON_XMLID = "marketing_automation_community.ir_cron_marketing_automation"
 ADDON = "odoo.addons.marketing_automation_community"
 CAMPAIGN_LOGGER = f"{ADDON}.models.marketing_campaign"
 
@@ -79,10 +78,6 @@ class TestSecurityRules(MarketingAutomationCommon):
         campaign.action_start_campaign()
         campaign.sync_participants()
         campaign.execute_activities()
-
-    def _run_cron(self):
-        # sudo: only administrators trigger scheduled actions; the job runs as its own user
-        self.env.ref(CRON_XMLID).sudo().method_direct_trigger()
 
     def _admin_campaign(self):
         return self.admin_campaign.with_env(self.env)
