@@ -841,7 +841,7 @@ class MarketingTrace(models.Model):
         column = SQL.identifier("target", field.name)
         self.flush_model()
         self.env["marketing.activity"].flush_model()
-        Target.flush_model([field.name, "tz", "partner_id"] if "tz" in Target else [field.name])
+        Target.flush_model([name for name in (field.name, "tz", "partner_id") if name in Target])
         self.env.cr.execute(
             SQL(
                 """
