@@ -27,6 +27,7 @@ delay or on the parent's mail being opened, replied, clicked or bounced.
         "views/marketing_campaign_views.xml",
         "views/marketing_campaign_template_views.xml",
         "views/mailing_mailing_views.xml",
+        "views/res_config_settings_views.xml",
         "views/marketing_automation_report_views.xml",
         "views/marketing_automation_menus.xml",
     ],

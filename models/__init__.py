@@ -13,3 +13,5 @@ from . import mailing_list
 from . import marketing_campaign_demo
 from . import mail_mail
 from . import link_tracker_click
+from . import res_company
+from . import res_config_settings

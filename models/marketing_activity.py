@@ -6,7 +6,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, is_html_empty
 
-from ..tools.triggers import EVENTS, SENT_STATUSES, TRIGGER_SELECTION, TRIGGERS
+from ..tools.timing import has_window, next_opening
+from ..tools.triggers import EVENTS, ROOT_TRIGGERS, SENT_STATUSES, TRIGGER_SELECTION, TRIGGERS
 
 _logger = logging.getLogger(__name__)
 
@@ -140,6 +141,40 @@ class MarketingActivity(models.Model):
     validity_duration_type = fields.Selection(
         INTERVAL_TYPES, string="Expiry Duration Type", default="hours", required=True
     )
+    # timing: send window on the recipient's wall clock, date of the record
+    send_hour_from = fields.Float(
+        "Send from",
+        default=0.0,
+        help="Hour from which the activity runs, on the recipient's wall clock (0-24; "
+        "both hours at 0: any time).",
+    )
+    send_hour_to = fields.Float(
+        "Send until",
+        default=0.0,
+        help="Hour until which the activity runs, on the recipient's wall clock (0-24; "
+        "earlier than the start hour: overnight).",
+    )
+    send_weekdays_only = fields.Boolean(
+        "Weekdays only",
+        help="Run Monday to Friday only, on the recipient's wall clock. A step due outside "
+        "the window runs when it next opens.",
+    )
+    send_window_label = fields.Char("Send Window", compute="_compute_send_window_label")
+    date_field_id = fields.Many2one(
+        "ir.model.fields",
+        string="Date Field",
+        ondelete="set null",
+        domain="[('model_id', '=', model_id), ('store', '=', True), "
+        "('ttype', 'in', ('date', 'datetime'))]",
+        help="The date of the record the delay counts from (a date counts from its "
+        "midnight in the recipient's time zone).",
+    )
+    date_offset = fields.Selection(
+        [("before", "Before"), ("after", "After")],
+        string="Before or After",
+        default="before",
+        required=True,
+    )
     # traces and statistics
     trace_ids = fields.One2many("marketing.trace", "activity_id", string="Traces")
     processed = fields.Integer("Success", compute="_compute_statistics")
@@ -197,7 +232,16 @@ class MarketingActivity(models.Model):
                 activity.interval_type, 1
             )
 
-    @api.depends("interval_number", "interval_type", "trigger_type")
+    @api.depends(
+        "interval_number",
+        "interval_type",
+        "trigger_type",
+        "date_offset",
+        "date_field_id",
+        "send_hour_from",
+        "send_hour_to",
+        "send_weekdays_only",
+    )
     def _compute_trigger_label(self):
         interval_labels = dict(self._fields["interval_type"]._description_selection(self.env))
         singular_labels = {
@@ -211,7 +255,17 @@ class MarketingActivity(models.Model):
             delay = f"{activity.interval_number} {labels.get(activity.interval_type, '')}"
             lazy_label = TRIGGERS[activity.trigger_type].label
             label = self.env._(lazy_label) if lazy_label else "%(delay)s"
-            activity.trigger_label = label % {"delay": delay}
+            label = label % {"delay": delay}
+            if activity.trigger_type == "date":
+                label = activity._get_date_trigger_label(delay)
+            if window := activity._get_send_window_label(short=True):
+                label = f"{label} · {window}"
+            activity.trigger_label = label
+
+    @api.depends("send_hour_from", "send_hour_to", "send_weekdays_only")
+    def _compute_send_window_label(self):
+        for activity in self:
+            activity.send_window_label = activity._get_send_window_label() or _("Any time")
 
     @api.depends("domain", "parent_id.applied_domain", "campaign_id.domain")
     def _compute_applied_domain(self):
@@ -283,6 +337,59 @@ class MarketingActivity(models.Model):
                     )
                 )
 
+    @api.constrains("send_hour_from", "send_hour_to")
+    def _check_send_window(self):
+        for activity in self:
+            hours = (activity.send_hour_from, activity.send_hour_to)
+            if not all(0 <= hour <= 24 for hour in hours):
+                raise ValidationError(
+                    _(
+                        "The send window of activity %(activity)s must be between the hours "
+                        "0 and 24.",
+                        activity=activity.name,
+                    )
+                )
+            if hours[0] == hours[1] and hours[0]:
+                raise ValidationError(
+                    _(
+                        "The send window of activity %(activity)s is empty: give two "
+                        "different hours, or 0 and 0 to send at any time.",
+                        activity=activity.name,
+                    )
+                )
+
+    @api.constrains("trigger_type", "date_field_id", "campaign_id")
+    def _check_date_field(self):
+        """A date trigger counts from a stored date or datetime field of the
+        target that the user may read."""
+        for activity in self.filtered(lambda a: a.trigger_type == "date"):
+            field = activity.date_field_id
+            if not field:
+                raise ValidationError(
+                    _(
+                        "Activity %(activity)s runs relative to a date of the record: choose "
+                        "the date field.",
+                        activity=activity.name,
+                    )
+                )
+            Target = self.env[activity.campaign_id.model_name]
+            target_field = Target._fields.get(field.name)
+            if (
+                field.model != Target._name
+                or not target_field
+                or not target_field.store
+                or target_field.type not in ("date", "datetime")
+                or not (self.env.su or target_field.is_accessible(self.env))
+            ):
+                raise ValidationError(
+                    _(
+                        "Activity %(activity)s must count from a date or date and time field "
+                        "of %(model)s that you can read.",
+                        activity=activity.name,
+                        model=activity.campaign_id.model_id.name,
+                    )
+                )
+
     @api.constrains("trigger_type", "parent_id", "campaign_id", "activity_type")
     def _check_trigger_parent(self):
         trigger_labels = dict(self._fields["trigger_type"]._description_selection(self.env))
@@ -304,7 +411,7 @@ class MarketingActivity(models.Model):
         for activity in self:
             trigger = trigger_labels[activity.trigger_type]
             parent = activity.parent_id
-            if activity.trigger_type == "begin" and parent:
+            if activity.trigger_type in ROOT_TRIGGERS and parent:
                 raise ValidationError(
                     _(
                         "Activity %(activity)s starts at the beginning of the workflow: "
@@ -312,7 +419,7 @@ class MarketingActivity(models.Model):
                         activity=activity.name,
                     )
                 )
-            if activity.trigger_type != "begin" and not parent:
+            if activity.trigger_type not in ROOT_TRIGGERS and not parent:
                 raise ValidationError(
                     _(
                         "Activity %(activity)s is triggered by “%(trigger)s”: "
@@ -726,6 +833,7 @@ class MarketingActivity(models.Model):
         traces = traces.filtered(lambda t: t.state == "scheduled")
         if self.validity_duration and traces:
             traces -= traces._cancel_expired(SQL("trace.id IN %s", tuple(traces.ids)), now)
+        traces -= self._postpone_outside_window(traces)
         trigger = TRIGGERS[self.trigger_type]
         if trigger.event and not trigger.positive:
             happened = traces.parent_id._filter_event(trigger.event)
@@ -736,6 +844,8 @@ class MarketingActivity(models.Model):
         if traces and (reason := self._get_content_problem()):
             traces._set_state("rejected", reason)
             return
+        if traces and self.activity_type == "email":
+            traces = traces._hold_over_email_cap(now)
         if not traces:
             return
         runner = getattr(self, f"_execute_{self.activity_type}")
@@ -869,3 +979,64 @@ class MarketingActivity(models.Model):
             return
         for res_id in res_ids:
             action.with_context(active_id=res_id, active_ids=[res_id]).run()
+
+    # ------------------------------------------------------------
+    # TIMING
+    # ------------------------------------------------------------
+
+    def _has_send_window(self):
+        self.ensure_one()
+        return has_window(self.send_hour_from, self.send_hour_to, self.send_weekdays_only)
+
+    def _get_next_opening(self, date, zone):
+        """``date`` (naive UTC) when this activity's send window is open then
+        in ``zone``, else its next opening."""
+        self.ensure_one()
+        if not self._has_send_window():
+            return date
+        return next_opening(
+            date, zone, self.send_hour_from, self.send_hour_to, self.send_weekdays_only
+        )
+
+    def _postpone_outside_window(self, traces):
+        """The due traces of this batch outside the send window are re-dated
+        to its next opening and left scheduled; return them. A user's Run
+        (``action_execute``) runs at once."""
+        if self.env.context.get("marketing_run_now") or not self._has_send_window():
+            return traces.browse()
+        return traces._apply_send_window(self)
+
+    @staticmethod
+    def _format_hour(hour, short=False):
+        hours, minutes = divmod(round(hour * 60), 60)
+        return str(hours) if short and not minutes else f"{hours}:{minutes:02d}"
+
+    def _get_send_window_label(self, short=False):
+        """The send window in words: "Weekdays, 9:00–17:00, recipient's local
+        time" (short: "Weekdays 9–17"), or None when it is any time."""
+        self.ensure_one()
+        if not self._has_send_window():
+            return None
+        hours = None
+        if self.send_hour_from or self.send_hour_to:
+            start = self._format_hour(self.send_hour_from, short)
+            hours = f"{start}–{self._format_hour(self.send_hour_to, short)}"
+        if short:
+            if self.send_weekdays_only:
+                return _("Weekdays %(hours)s", hours=hours) if hours else _("Weekdays")
+            return hours
+        if self.send_weekdays_only and hours:
+            return _("Weekdays, %(hours)s, recipient's local time", hours=hours)
+        if self.send_weekdays_only:
+            return _("Weekdays, recipient's local time")
+        return _("%(hours)s, recipient's local time", hours=hours)
+
+    def _get_date_trigger_label(self, delay):
+        """ "3 Days before Event Start", "On Birthday"."""
+        self.ensure_one()
+        field = self.date_field_id.field_description or _("the date")
+        if not self.interval_number:
+            return _("On %(field)s", field=field)
+        if self.date_offset == "before":
+            return _("%(delay)s before %(field)s", delay=delay, field=field)
+        return _("%(delay)s after %(field)s", delay=delay, field=field)

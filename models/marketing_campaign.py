@@ -703,7 +703,7 @@ class MarketingCampaign(models.Model):
                       FROM marketing_participant participant
                       JOIN marketing_activity activity
                         ON activity.campaign_id = participant.campaign_id
-                       AND activity.trigger_type = 'begin'
+                       AND activity.trigger_type IN ('begin', 'date')
                      WHERE participant.campaign_id IN %(campaign_ids)s
                        AND participant.is_test IS NOT TRUE
                        AND participant.state IN ('running', 'completed')
@@ -1015,6 +1015,8 @@ class MarketingCampaign(models.Model):
             campaign = campaign._with_engine_user()
             campaign._unlink_gone_participants()
             campaign._enrol_new_participants(now)
+            # the waiting steps relative to a date of the record follow its changes
+            self.env["marketing.trace"]._redate_record_dates(campaign)
             campaign.last_sync_date = now
         return True
 

@@ -230,7 +230,7 @@ class MarketingParticipant(models.Model):
                   FROM marketing_participant participant
                   JOIN marketing_activity activity
                     ON activity.campaign_id = participant.campaign_id
-                   AND activity.trigger_type = 'begin'
+                   AND activity.trigger_type IN ('begin', 'date')
                  WHERE participant.id IN %s
                 """,
                 tuple(self.ids),

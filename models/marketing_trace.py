@@ -1,13 +1,16 @@
 import logging
+from collections import defaultdict
+from datetime import timedelta
 from itertools import repeat
 
 from psycopg2.errors import DeadlockDetected, LockNotAvailable, SerializationFailure
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL, create_index
+from odoo.tools import SQL, create_index, email_normalize
 
 from ..tools.cache import invalidate_dependents
+from ..tools.timing import first_zone, to_utc
 from ..tools.triggers import EVENTS, TRIGGERS, WAITING_TRIGGERS
 
 _logger = logging.getLogger(__name__)
@@ -19,6 +22,8 @@ TRANSIENT_ERRORS = (SerializationFailure, LockNotAvailable, DeadlockDetected)
 MAX_CLAIM_CONFLICTS = 10
 # what the scheduler jobs run (data/ir_cron_data.xml)
 SCHEDULER_CODE = "model._cron_process_campaigns()"
+# the first key of the advisory lock that serializes the email cap of a company
+EMAIL_CAP_LOCK = 0x4D414350
 
 
 class MarketingTrace(models.Model):
@@ -156,7 +161,7 @@ class MarketingTrace(models.Model):
         # sudo: the date is the engine's; the user may write these traces (checked above)
         traces.filtered(lambda t: not t.schedule_date).sudo().schedule_date = now
         for activity, activity_traces in traces.grouped("activity_id").items():
-            activity._execute(activity_traces)
+            activity.with_context(marketing_run_now=True)._execute(activity_traces)
         traces._complete_participants()
         return True
 
@@ -270,12 +275,16 @@ class MarketingTrace(models.Model):
 
     @api.model
     def _delay_sql(self, activity, start):
-        """SQL: ``start`` plus the delay of ``activity`` (a table alias).
+        """SQL: ``start`` plus the delay of ``activity`` (a table alias), or
+        minus it for an activity due *before* a date of the record.
         PostgreSQL adds calendar intervals as ``relativedelta`` does
         (31 Jan + 1 month = 28 Feb)."""
         return SQL(
-            "%(start)s + (%(number)s || ' ' || %(unit)s)::interval",
+            "%(start)s + (CASE WHEN %(trigger)s = 'date' AND %(offset)s = 'before' THEN -1 "
+            "ELSE 1 END * %(number)s || ' ' || %(unit)s)::interval",
             start=start,
+            trigger=SQL.identifier(activity, "trigger_type"),
+            offset=SQL.identifier(activity, "date_offset"),
             number=SQL.identifier(activity, "interval_number"),
             unit=SQL.identifier(activity, "interval_type"),
         )
@@ -298,14 +307,15 @@ class MarketingTrace(models.Model):
                     is_test, schedule_date, state, create_uid, create_date, write_uid, write_date)
                 SELECT new.participant_id, activity.id, new.parent_id, activity.campaign_id,
                        participant.company_id, participant.res_id, participant.is_test,
-                       CASE WHEN activity.trigger_type IN %(waiting)s THEN NULL
+                       CASE WHEN activity.trigger_type IN %(waiting)s
+                              OR activity.trigger_type = 'date' THEN NULL
                             ELSE %(due)s END,
                        'scheduled', %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM (%(rows)s) new (participant_id, activity_id, parent_id)
                   JOIN marketing_participant participant ON participant.id = new.participant_id
                   JOIN marketing_activity activity ON activity.id = new.activity_id
               ORDER BY new.participant_id, activity.id
-             RETURNING id
+             RETURNING id, activity_id
                 """,
                 waiting=WAITING_TRIGGERS,
                 due=self._delay_sql("activity", SQL("%s::timestamp", start)),
@@ -314,8 +324,11 @@ class MarketingTrace(models.Model):
                 now=fields.Datetime.now(),
             )
         )
-        traces = self.browse(row[0] for row in self.env.cr.fetchall())
+        rows = self.env.cr.fetchall()
+        traces = self.browse(row[0] for row in rows)
         if traces:
+            # dated from their record's date, moved into their send window
+            traces._apply_timing([row[1] for row in rows])
             # inserted in SQL: the cached trace lists and what depends on
             # traces (statistics, counts) are stale
             self.env["marketing.participant"].invalidate_model(["trace_ids"])
@@ -494,6 +507,9 @@ class MarketingTrace(models.Model):
             )
         )
         scheduled = self.env.cr.fetchall()
+        # the children scheduled now go in their send window
+        scheduled_traces = self.browse(row[0] for row in scheduled)
+        scheduled_traces._apply_timing(scheduled_traces.mapped(lambda t: t.activity_id.id))
         canceled = []
         if reasons:
             self.env.cr.execute(
@@ -690,3 +706,287 @@ class MarketingTrace(models.Model):
         ]
         if dates:
             self._wake_scheduler(min(dates))
+
+    # ------------------------------------------------------------
+    # TIMING: send windows, dates of the record, the email cap
+    # ------------------------------------------------------------
+
+    @api.model
+    def _recipient_zone_sql(self, campaign):
+        """SQL joins on the alias ``target`` (the campaign's target table) and
+        the array of the recipient's time zones by priority: the record's
+        ``tz``, then its partner's. The responsible's and UTC come after, in
+        Python (``first_zone``)."""
+        Target = self.env[campaign.model_name]
+        joins, zones = [], []
+        tz_field = Target._fields.get("tz")
+        if tz_field and tz_field.store and tz_field.column_type:
+            zones.append(SQL("target.tz::varchar"))
+        partner_field = Target._fields.get("partner_id")
+        if (
+            partner_field
+            and partner_field.type == "many2one"
+            and partner_field.comodel_name == "res.partner"
+            and partner_field.store
+        ):
+            joins.append(SQL("LEFT JOIN res_partner partner ON partner.id = target.partner_id"))
+            zones.append(SQL("partner.tz::varchar"))
+        return SQL(" ").join(joins), SQL("ARRAY[%s]::varchar[]", SQL(", ").join(zones))
+
+    @api.model
+    def _get_responsible_zone(self, campaign):
+        # sudo: only the time zone of the responsible, a fallback never shown
+        return campaign.sudo().user_id.tz
+
+    def _move_schedule_dates(self, moves):
+        """Re-date scheduled traces in one UPDATE: ``moves`` maps a trace id to
+        its new date and reason (None keeps the reason). A trace another
+        worker ran meanwhile is left alone."""
+        if not moves:
+            return self.browse()
+        self.flush_model(["state", "state_msg", "schedule_date"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE marketing_trace trace
+                   SET schedule_date = moved.date,
+                       state_msg = COALESCE(moved.message, trace.state_msg),
+                       write_uid = %(uid)s, write_date = %(now)s
+                  FROM (VALUES %(values)s) moved (id, date, message)
+                 WHERE trace.id = moved.id AND trace.state = 'scheduled'
+             RETURNING trace.id
+                """,
+                values=SQL(", ").join(
+                    SQL("(%s::integer, %s::timestamp, %s::varchar)", trace_id, date, message)
+                    for trace_id, (date, message) in moves.items()
+                ),
+                uid=self.env.uid,
+                now=fields.Datetime.now(),
+            )
+        )
+        moved = self.browse(row[0] for row in self.env.cr.fetchall())
+        moved.invalidate_recordset(["schedule_date", "state_msg", "write_uid", "write_date"])
+        invalidate_dependents(self, ["schedule_date", "state_msg"])
+        return moved
+
+    def _apply_send_window(self, activity):
+        """Move these scheduled traces of ``activity`` whose date falls outside
+        its send window to the window's next opening on the recipient's wall
+        clock, in one query to read the time zones and one UPDATE. Test
+        traces are not moved. Return the moved traces."""
+        traces = self.filtered(lambda t: t.state == "scheduled" and not t.is_test)
+        if not traces or not activity._has_send_window():
+            return self.browse()
+        campaign = activity.campaign_id
+        joins, zones = self._recipient_zone_sql(campaign)
+        self.flush_model(["schedule_date", "res_id"])
+        # the target table is read for its time zones only, whoever may read the
+        # records: nothing of it is shown
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT trace.id, trace.schedule_date, %(zones)s
+                  FROM marketing_trace trace
+             LEFT JOIN %(table)s target ON target.id = trace.res_id
+                       %(joins)s
+                 WHERE trace.id IN %(ids)s AND trace.schedule_date IS NOT NULL
+                """,
+                zones=zones,
+                table=SQL.identifier(self.env[campaign.model_name]._table),
+                joins=joins,
+                ids=tuple(traces.ids),
+            )
+        )
+        responsible_zone = self._get_responsible_zone(campaign)
+        moves = {}
+        for trace_id, date, row_zones in self.env.cr.fetchall():
+            opening = activity._get_next_opening(date, first_zone(*row_zones, responsible_zone))
+            if opening != date:
+                moves[trace_id] = (opening, None)
+        return self._move_schedule_dates(moves)
+
+    @api.model
+    def _apply_record_dates(self, activity, condition):
+        """Date the scheduled traces of the date-triggered ``activity`` that
+        match ``condition`` (SQL on the alias ``trace``): at the date of their
+        record minus or plus the delay (``_delay_sql``; a date counts from its
+        midnight on the recipient's wall clock), then in the send window. One
+        SELECT and one UPDATE whatever their number; a trace whose record has
+        no date is rejected with the reason. ``sync_participants()`` calls it
+        again so that the traces follow a changed date; a trace held by the
+        email cap is only moved later."""
+        campaign = activity.campaign_id
+        Target = self.env[campaign.model_name]
+        field = activity.date_field_id
+        target_field = Target._fields.get(field.name) if field.model == Target._name else None
+        if not (target_field and target_field.store and target_field.type in ("date", "datetime")):
+            self.flush_model()
+            self.env.cr.execute(
+                SQL(
+                    "SELECT trace.id FROM marketing_trace trace "
+                    "WHERE %s AND trace.state = 'scheduled'",
+                    condition,
+                )
+            )
+            self.browse(row[0] for row in self.env.cr.fetchall())._set_state(
+                "rejected",
+                _("Not run: the activity has no date field of the record to count from."),
+            )
+            return
+        joins, zones = self._recipient_zone_sql(campaign)
+        column = SQL.identifier("target", field.name)
+        self.flush_model()
+        self.env["marketing.activity"].flush_model()
+        Target.flush_model([name for name in (field.name, "tz", "partner_id") if name in Target])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT trace.id, trace.schedule_date, trace.state_msg, trace.is_test,
+                       %(due)s, %(zones)s
+                  FROM marketing_trace trace
+                  JOIN marketing_activity activity ON activity.id = trace.activity_id
+             LEFT JOIN %(table)s target ON target.id = trace.res_id
+                       %(joins)s
+                 WHERE %(condition)s AND trace.state = 'scheduled'
+                """,
+                due=self._delay_sql("activity", SQL("%s::timestamp", column)),
+                zones=zones,
+                table=SQL.identifier(Target._table),
+                joins=joins,
+                condition=condition,
+            )
+        )
+        responsible_zone = self._get_responsible_zone(campaign)
+        moves, missing = {}, []
+        for trace_id, date, message, is_test, due, row_zones in self.env.cr.fetchall():
+            if due is None:
+                missing.append(trace_id)
+                continue
+            zone = first_zone(*row_zones, responsible_zone)
+            if target_field.type == "date":
+                due = to_utc(due, zone)
+            if not is_test:
+                due = activity._get_next_opening(due, zone)
+            # a trace the cap holds is not brought forward
+            if due != date and not (message and date and due < date):
+                moves[trace_id] = (due, None)
+        self._move_schedule_dates(moves)
+        self.browse(missing)._set_state(
+            "rejected",
+            _("Not run: the record has no %(field)s.", field=field.field_description),
+        )
+
+    def _apply_timing(self, activity_ids):
+        """After these traces were scheduled (``activity_ids``: the activity of
+        each, in order): date those of date-triggered activities from their
+        record, move the others into their activity's send window."""
+        by_activity = defaultdict(list)
+        for trace_id, activity_id in zip(self.ids, activity_ids, strict=True):
+            by_activity[activity_id].append(trace_id)
+        activities = self.env["marketing.activity"].browse(list(by_activity))
+        for activity in activities.filtered(lambda a: a.trigger_type == "date"):
+            self._apply_record_dates(
+                activity, SQL("trace.id IN %s", tuple(by_activity[activity.id]))
+            )
+        for activity in activities.filtered(
+            lambda a: a.trigger_type != "date" and a._has_send_window()
+        ):
+            self.browse(by_activity[activity.id])._apply_send_window(activity)
+
+    @api.model
+    def _redate_record_dates(self, campaign):
+        """The waiting traces of the date-triggered activities of ``campaign``
+        follow the current date of their record (set-based, per activity)."""
+        for activity in campaign.marketing_activity_ids.filtered(
+            lambda a: a.trigger_type == "date"
+        ):
+            self._apply_record_dates(activity, SQL("trace.activity_id = %s", activity.id))
+
+    def _hold_over_email_cap(self, now):
+        """The frequency cap of the company: no email address receives more
+        than ``marketing_email_cap`` campaign emails of the company within
+        ``marketing_email_cap_days`` days. These traces are about to send an
+        email: those over the cap stay scheduled, re-dated to when the cap
+        allows them, with the reason; return the others. Tests are neither
+        held nor counted, nor are mails sent outside campaigns.
+
+        The company's advisory lock is taken before counting and kept until
+        the batch is committed, with its sends marked: two workers count one
+        after the other, so neither lets a mail through over the cap."""
+        allowed = self.browse()
+        for company, traces in self.grouped("company_id").items():
+            cap, days = company.marketing_email_cap, company.marketing_email_cap_days
+            real = traces.filtered(lambda t: not t.is_test)
+            if not cap or not days or not real:
+                allowed |= traces
+                continue
+            self.env.cr.execute(
+                SQL("SELECT pg_advisory_xact_lock(%s, %s)", EMAIL_CAP_LOCK, company.id)
+            )
+            emails = self._get_recipient_emails(real)
+            history = defaultdict(list)
+            since = now - timedelta(days=days)
+            if emails:
+                self.flush_model(["state", "schedule_date", "company_id", "is_test"])
+                self.env["mailing.trace"].flush_model(["email", "marketing_trace_id"])
+                self.env.cr.execute(
+                    SQL(
+                        """
+                        SELECT lower(sent.email), trace.schedule_date
+                          FROM marketing_trace trace
+                          JOIN mailing_trace sent ON sent.marketing_trace_id = trace.id
+                         WHERE trace.company_id = %(company)s
+                           AND trace.state = 'processed'
+                           AND trace.is_test IS NOT TRUE
+                           AND trace.schedule_date > %(since)s
+                           AND sent.trace_type = 'mail'
+                           AND sent.trace_status NOT IN ('cancel', 'error')
+                           AND lower(sent.email) IN %(emails)s
+                      ORDER BY trace.schedule_date DESC
+                        """,
+                        company=company.id,
+                        since=since,
+                        emails=tuple(set(emails.values())),
+                    )
+                )
+                for email, date in self.env.cr.fetchall():
+                    history[email].append(date)
+            moves = {}
+            message = _(
+                "Postponed: the recipient already received %(cap)s campaign emails of "
+                "%(company)s within %(days)s days (the company's limit).",
+                cap=cap,
+                company=company.name,
+                days=days,
+            )
+            for trace in real.sorted("id"):
+                sent = history[emails.get(trace.id)] if trace.id in emails else None
+                if sent is None or len(sent) < cap:
+                    if sent is not None:
+                        sent.insert(0, now)
+                    continue
+                moves[trace.id] = (sent[cap - 1] + timedelta(days=days), message)
+            held = self._move_schedule_dates(moves)
+            allowed |= traces - held
+        return allowed
+
+    @api.model
+    def _get_recipient_emails(self, traces):
+        """The normalized email address each of ``traces`` would be sent to,
+        by trace id (none when its record has no address)."""
+        records = self.env[traces[:1].model_name].browse(traces.mapped("res_id"))
+        recipients = records._message_get_default_recipients()
+        partners = self.env["res.partner"].browse(
+            {ids[0] for info in recipients.values() if (ids := info.get("partner_ids"))}
+        )
+        partner_emails = {partner.id: partner.email_normalized for partner in partners}
+        emails = {}
+        for trace in traces:
+            info = recipients.get(trace.res_id) or {}
+            if info.get("partner_ids"):
+                email = partner_emails.get(info["partner_ids"][0])
+            else:
+                email = email_normalize(info.get("email_to") or "")
+            if email:
+                emails[trace.id] = email.lower()
+        return emails

@@ -112,6 +112,7 @@ TRIGGERS = {
     trigger.key: trigger
     for trigger in (
         Trigger("begin", "beginning of workflow"),
+        Trigger("date", "Date of the record"),
         Trigger("activity", "another activity", label=_lt("after %(delay)s")),
         Trigger("mail_open", "Mail: opened", "email", "open", True, _lt("Opened after %(delay)s")),
         Trigger(
@@ -162,6 +163,8 @@ TRIGGERS = {
     )
 }
 
+# triggers of root activities (no parent): scheduled when a participant enrols
+ROOT_TRIGGERS = ("begin", "date")
 TRIGGER_SELECTION = [(trigger.key, trigger.name) for trigger in TRIGGERS.values()]
 # triggers that wait for an event: their traces have no date until it happens
 WAITING_TRIGGERS = tuple(
