@@ -7,7 +7,15 @@ from odoo.osv import expression
 from odoo.tools import SQL, is_html_empty
 
 from ..tools.timing import has_window, next_opening
-from ..tools.triggers import EVENTS, ROOT_TRIGGERS, SENT_STATUSES, TRIGGER_SELECTION, TRIGGERS
+from ..tools.triggers import (
+    ACTIVITY_TYPE_ICONS,
+    DEFAULT_ACTIVITY_TYPE_ICON,
+    EVENTS,
+    SENT_STATUSES,
+    TRIGGER_SELECTION,
+    TRIGGERS,
+)
+from .marketing_trace import STATE_COLORS
 
 _logger = logging.getLogger(__name__)
 
@@ -243,21 +251,16 @@ class MarketingActivity(models.Model):
         "send_weekdays_only",
     )
     def _compute_trigger_label(self):
-        interval_labels = dict(self._fields["interval_type"]._description_selection(self.env))
-        singular_labels = {
-            "hours": _("Hour"),
-            "days": _("Day"),
-            "weeks": _("Week"),
-            "months": _("Month"),
-        }
+        vocabulary = self._get_workflow_vocabulary()
         for activity in self:
-            labels = singular_labels if activity.interval_number == 1 else interval_labels
-            delay = f"{activity.interval_number} {labels.get(activity.interval_type, '')}"
-            lazy_label = TRIGGERS[activity.trigger_type].label
-            label = self.env._(lazy_label) if lazy_label else "%(delay)s"
-            label = label % {"delay": delay}
+            label = self._format_trigger_label(
+                vocabulary,
+                activity.trigger_type,
+                activity.interval_number,
+                activity.interval_type,
+            )
             if activity.trigger_type == "date":
-                label = activity._get_date_trigger_label(delay)
+                label = activity._get_date_trigger_label(label)
             if window := activity._get_send_window_label(short=True):
                 label = f"{label} · {window}"
             activity.trigger_label = label
@@ -277,31 +280,12 @@ class MarketingActivity(models.Model):
 
     @api.depends("trace_ids.state")
     def _compute_statistics(self):
-        traces = self.env["marketing.trace"]._read_group(
-            [("activity_id", "in", self.ids), ("is_test", "=", False)],
-            ["activity_id", "state"],
-            ["__count"],
-        )
-        trace_counts = {(activity.id, state): count for activity, state, count in traces}
-        mailing_stats = defaultdict(lambda: defaultdict(int))
-        for activity, status, count, clicked in self.env["mailing.trace"]._read_group(
-            [
-                ("marketing_activity_id", "in", self.ids),
-                ("marketing_trace_id.is_test", "=", False),
-            ],
-            ["marketing_activity_id", "trace_status"],
-            ["__count", "links_click_datetime:count"],
-        ):
-            stats = mailing_stats[activity.id]
-            stats["sent"] += count if status in SENT_STATUSES else 0
-            for event in EVENTS.values():
-                stats[event.name] += count if status in event.counted_statuses else 0
-            stats["click"] += clicked
+        statistics = self._read_statistics()
         for activity in self:
-            stats = mailing_stats[activity.id]
-            activity.processed = trace_counts.get((activity.id, "processed"), 0)
-            activity.rejected = trace_counts.get((activity.id, "rejected"), 0)
-            activity.failed = trace_counts.get((activity.id, "error"), 0)
+            stats = statistics[activity.id]
+            activity.processed = stats["processed"]
+            activity.rejected = stats["rejected"]
+            activity.failed = stats["error"]
             activity.total_sent = stats["sent"]
             activity.total_open = stats["open"]
             activity.total_reply = stats["reply"]
@@ -411,7 +395,8 @@ class MarketingActivity(models.Model):
         for activity in self:
             trigger = trigger_labels[activity.trigger_type]
             parent = activity.parent_id
-            if activity.trigger_type in ROOT_TRIGGERS and parent:
+            is_root = TRIGGERS[activity.trigger_type].root
+            if is_root and parent:
                 raise ValidationError(
                     _(
                         "Activity %(activity)s starts at the beginning of the workflow: "
@@ -419,7 +404,7 @@ class MarketingActivity(models.Model):
                         activity=activity.name,
                     )
                 )
-            if activity.trigger_type not in ROOT_TRIGGERS and not parent:
+            if not is_root and not parent:
                 raise ValidationError(
                     _(
                         "Activity %(activity)s is triggered by “%(trigger)s”: "
@@ -791,6 +776,202 @@ class MarketingActivity(models.Model):
                 default["mass_mailing_id"] = mailing_copies[mailing].id
             new_activity = activity.copy(default)
             activity.child_ids._copy_tree(campaign, new_activity, mailing_copies)
+
+    # ------------------------------------------------------------
+    # VOCABULARY AND STATISTICS
+    # ------------------------------------------------------------
+
+    @api.model
+    @api.readonly
+    def get_workflow_vocabulary(self):
+        """What the workflow editor and the test screen say and draw, from
+        the trigger table and the selections: the editor holds no copy, so
+        that a new trigger or activity type shows without changing it."""
+        self.check_access("read")
+        return self._get_workflow_vocabulary()
+
+    @api.model
+    def _get_workflow_vocabulary(self):
+        """The vocabulary of the workflow in the user's language:
+
+        - ``activity_types``: by type, its ``label``, ``icon`` and the
+          ``measures`` of its messages (none: it sends none);
+        - ``triggers``: by trigger, its ``label`` (``%(delay)s`` for the
+          delay), whether it is a ``root`` (no parent) and the event it is
+          ``awaited`` for (False: it waits for none);
+        - ``child_triggers``: by parent type, the ``[trigger, label]`` its
+          children can have;
+        - ``delay_units``: by interval type, its ``[singular, plural]``;
+        - ``measures``: by figure, its label;
+        - ``state_colors``: by trace state, its colour (a Bootstrap one).
+        """
+        measures = self._get_measures()
+        type_labels = self._fields["activity_type"]._description_selection(self.env)
+        events_by_type = defaultdict(list)
+        for trigger in TRIGGERS.values():
+            events = events_by_type[trigger.parent_type]
+            if trigger.parent_type and trigger.event and trigger.event not in events:
+                events.append(trigger.event)
+        activity_types = {
+            key: {
+                "label": label,
+                "icon": ACTIVITY_TYPE_ICONS.get(key, DEFAULT_ACTIVITY_TYPE_ICON),
+                "measures": (
+                    ["sent", *(event for event in EVENTS if event in events_by_type[key])]
+                    if events_by_type[key]
+                    else []
+                ),
+            }
+            for key, label in type_labels
+        }
+        trigger_labels = dict(self._fields["trigger_type"]._description_selection(self.env))
+        plural_units = dict(self._fields["interval_type"]._description_selection(self.env))
+        singular_units = {
+            "hours": _("Hour"),
+            "days": _("Day"),
+            "weeks": _("Week"),
+            "months": _("Month"),
+        }
+        return {
+            "activity_types": activity_types,
+            "triggers": {
+                key: {
+                    "label": self.env._(trigger.label) if trigger.label else "%(delay)s",
+                    "root": trigger.root,
+                    "awaited": (
+                        self.env._(EVENTS[trigger.event].label)
+                        if trigger.event and trigger.positive
+                        else False
+                    ),
+                }
+                for key, trigger in TRIGGERS.items()
+            },
+            "child_triggers": {
+                parent_type: [
+                    [
+                        key,
+                        self.env._(trigger.child_label)
+                        if trigger.child_label
+                        else trigger_labels[key],
+                    ]
+                    for key, trigger in TRIGGERS.items()
+                    if not trigger.root and trigger.parent_type in (None, parent_type)
+                ]
+                for parent_type in activity_types
+            },
+            "delay_units": {
+                unit: [singular_units.get(unit, plural), plural]
+                for unit, plural in plural_units.items()
+            },
+            "measures": {measure: label for measure, (label, _domain) in measures.items()},
+            "state_colors": dict(STATE_COLORS),
+        }
+
+    @api.model
+    def _format_trigger_label(self, vocabulary, trigger_type, interval_number, interval_type):
+        """The trigger and delay of an activity as the workflow shows them
+        ("2 Days", "Opened after 2 Hours"); the editor formats them the same
+        way from the same vocabulary (``triggerLabel`` in workflow_utils.js)."""
+        singular, plural = vocabulary["delay_units"].get(interval_type, ("", ""))
+        delay = f"{interval_number} {singular if interval_number == 1 else plural}"
+        trigger = vocabulary["triggers"].get(trigger_type)
+        return (trigger["label"] if trigger else "%(delay)s") % {"delay": delay}
+
+    @api.model
+    def _get_measures(self):
+        """The figures of an activity, in the editor's order: by measure, its
+        label and the domain of the traces (of marketing.trace) it counts."""
+        measures = {
+            "processed": (_("Success"), [("state", "=", "processed")]),
+            "rejected": (_("Rejected"), [("state", "=", "rejected")]),
+            "error": (_("Failed"), [("state", "=", "error")]),
+            "sent": (_("Sent"), [("mailing_trace_ids.trace_status", "in", SENT_STATUSES)]),
+        }
+        for event in EVENTS.values():
+            measures[event.name] = (
+                self.env._(event.label),
+                [("mailing_trace_ids", "any", event.get_counted_domain())],
+            )
+        return measures
+
+    def _read_statistics(self):
+        """The figures of these activities by id, in two grouped queries
+        whatever their number: ``trace_count`` (every trace, those of test
+        participants included: what deleting the activity removes), then, for
+        real participants only, the number of traces in each state and the
+        statistics of their messages: ``sent`` and one count per event of the
+        trigger table (``open``, ``reply``, ``click``, ``bounce``), counted as
+        the measures of ``_get_measures`` select them."""
+        states = [state for state, _label in self.env["marketing.trace"]._fields["state"].selection]
+        statistics = {
+            activity.id: dict.fromkeys(["trace_count", *states, "sent", *EVENTS], 0)
+            for activity in self
+        }
+        for activity, state, is_test, count in self.env["marketing.trace"]._read_group(
+            [("activity_id", "in", self.ids)], ["activity_id", "state", "is_test"], ["__count"]
+        ):
+            stats = statistics[activity.id]
+            stats["trace_count"] += count
+            if not is_test:
+                stats[state] += count
+        dated_events = [event for event in EVENTS.values() if not event.counted_statuses]
+        for activity, status, count, *dated_counts in self.env["mailing.trace"]._read_group(
+            [
+                ("marketing_activity_id", "in", self.ids),
+                ("marketing_trace_id.is_test", "=", False),
+            ],
+            ["marketing_activity_id", "trace_status"],
+            ["__count", *(f"{event.date_field}:count" for event in dated_events)],
+        ):
+            stats = statistics[activity.id]
+            stats["sent"] += count if status in SENT_STATUSES else 0
+            for event in EVENTS.values():
+                stats[event.name] += count if status in event.counted_statuses else 0
+            for event, dated_count in zip(dated_events, dated_counts, strict=True):
+                stats[event.name] += dated_count
+        return statistics
+
+    def _get_measure(self, measure):
+        """The label and the trace domain of ``measure``, or a UserError."""
+        measures = self._get_measures()
+        if measure not in measures:
+            raise UserError(_("The activity has no figure named %(measure)s.", measure=measure))
+        return measures[measure]
+
+    def action_view_traces(self, measure):
+        """The traces of real participants behind a figure of the activity
+        (``measure``: a key of ``_get_measures``), as the figure counts them."""
+        self.ensure_one()
+        self.check_access("read")
+        label, domain = self._get_measure(measure)
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("%(measure)s: traces of %(activity)s", measure=label, activity=self.name),
+            "res_model": "marketing.trace",
+            "domain": [("activity_id", "=", self.id), ("is_test", "=", False), *domain],
+            "views": [(False, "list"), (False, "form")],
+            "context": {"create": False},
+        }
+
+    def action_view_participants(self, measure):
+        """The real participants behind a figure of the activity: those with
+        a trace of it that counts in ``measure``."""
+        self.ensure_one()
+        self.check_access("read")
+        label, domain = self._get_measure(measure)
+        return {
+            "type": "ir.actions.act_window",
+            "name": _(
+                "%(measure)s: participants of %(activity)s", measure=label, activity=self.name
+            ),
+            "res_model": "marketing.participant",
+            "domain": [
+                ("is_test", "=", False),
+                ("trace_ids", "any", [("activity_id", "=", self.id), *domain]),
+            ],
+            "views": [(False, "list"), (False, "form")],
+            "context": {"create": False},
+        }
 
     # ------------------------------------------------------------
     # TOOLS

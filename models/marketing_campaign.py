@@ -14,7 +14,7 @@ from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 
 from ..tools.filter_eval import FilterError, FilterEvaluator
 from ..tools.filter_words import describe_domain
-from ..tools.triggers import EVENTS, SENT_STATUSES
+from ..tools.triggers import EVENTS
 from .marketing_trace import TRANSIENT_ERRORS
 
 _logger = logging.getLogger(__name__)
@@ -1318,13 +1318,12 @@ class MarketingCampaign(models.Model):
 
     @api.readonly
     def get_workflow_metrics(self):
-        """The figures of the workflow editor's blocks, by activity id.
-
-        One grouped query per measure for the whole campaign (trace states,
-        the daily series, the mailing statistics), whatever the number of
-        activities; test participants never count, except in ``trace_count``
-        (every trace a deletion would remove). Days are those of the user's
-        time zone, the last ``METRICS_DAYS`` up to today.
+        """The figures of the workflow editor's blocks, by activity id: those
+        of ``marketing.activity._read_statistics()`` (which the activities'
+        own statistics read too), a ratio of the sent messages per event, and
+        the daily series of processed and rejected traces of real
+        participants, over the days of the user's time zone, the last
+        ``METRICS_DAYS`` up to today.
         """
         self.ensure_one()
         self.check_access("read")
@@ -1336,38 +1335,20 @@ class MarketingCampaign(models.Model):
             .astimezone(pytz.utc)
             .replace(tzinfo=None)
         )
-
-        def empty_metrics():
-            return {
-                "trace_count": 0,
-                "processed": 0,
-                "rejected": 0,
-                "scheduled": 0,
-                "canceled": 0,
-                "error": 0,
-                "series": {
-                    "days": [fields.Date.to_string(day) for day in days],
-                    "processed": [0] * len(days),
-                    "rejected": [0] * len(days),
-                },
-                "sent": 0,
-                "open": 0,
-                "reply": 0,
-                "click": 0,
-                "bounce": 0,
+        metrics = self.marketing_activity_ids._read_statistics()
+        for activity_metrics in metrics.values():
+            activity_metrics["series"] = {
+                "days": [fields.Date.to_string(day) for day in days],
+                "processed": [0] * len(days),
+                "rejected": [0] * len(days),
             }
-
-        metrics = {activity.id: empty_metrics() for activity in self.marketing_activity_ids}
-        Trace = self.env["marketing.trace"]
-        for activity, state, is_test, count in Trace._read_group(
-            [("campaign_id", "=", self.id)], ["activity_id", "state", "is_test"], ["__count"]
-        ):
-            activity_metrics = metrics.setdefault(activity.id, empty_metrics())
-            activity_metrics["trace_count"] += count
-            if not is_test:
-                activity_metrics[state] += count
+            sent = activity_metrics["sent"]
+            for event in EVENTS:
+                activity_metrics[f"{event}_ratio"] = (
+                    round(100.0 * activity_metrics[event] / sent, 1) if sent else 0.0
+                )
         day_index = {day: index for index, day in enumerate(days)}
-        for activity, state, day, count in Trace._read_group(
+        for activity, state, day, count in self.env["marketing.trace"]._read_group(
             [
                 ("campaign_id", "=", self.id),
                 ("is_test", "=", False),
@@ -1380,23 +1361,4 @@ class MarketingCampaign(models.Model):
             day = day.date() if isinstance(day, datetime) else day
             if day in day_index:
                 metrics[activity.id]["series"][state][day_index[day]] += count
-        for activity, status, count, clicked in self.env["mailing.trace"]._read_group(
-            [
-                ("marketing_trace_id.campaign_id", "=", self.id),
-                ("marketing_trace_id.is_test", "=", False),
-            ],
-            ["marketing_activity_id", "trace_status"],
-            ["__count", "links_click_datetime:count"],
-        ):
-            activity_metrics = metrics.setdefault(activity.id, empty_metrics())
-            activity_metrics["sent"] += count if status in SENT_STATUSES else 0
-            for event in EVENTS.values():
-                activity_metrics[event.name] += count if status in event.counted_statuses else 0
-            activity_metrics["click"] += clicked
-        for activity_metrics in metrics.values():
-            sent = activity_metrics["sent"]
-            for measure in EVENTS:
-                activity_metrics[f"{measure}_ratio"] = (
-                    round(100.0 * activity_metrics[measure] / sent, 1) if sent else 0.0
-                )
         return metrics

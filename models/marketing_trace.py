@@ -15,6 +15,16 @@ from ..tools.triggers import EVENTS, TRIGGERS, WAITING_TRIGGERS
 
 _logger = logging.getLogger(__name__)
 
+# the colour (a Bootstrap one) of each trace state, wherever a state is drawn:
+# the lists, the test screen, the workflow editor and the graph
+STATE_COLORS = {
+    "scheduled": "warning",
+    "processed": "success",
+    "rejected": "info",
+    "canceled": "secondary",
+    "error": "danger",
+}
+
 # concurrency conflicts with another worker or a user's call: the work is left
 # to it, or looked at again from a new transaction
 TRANSIENT_ERRORS = (SerializationFailure, LockNotAvailable, DeadlockDetected)
@@ -125,6 +135,19 @@ class MarketingTrace(models.Model):
             ["activity_id"],
             where="state = 'scheduled' AND schedule_date IS NULL",
         )
+
+    @api.model
+    def _get_view(self, view_id=None, view_type="form", **options):
+        """The state badges of a list take their colours from STATE_COLORS."""
+        arch, view = super()._get_view(view_id, view_type, **options)
+        if view_type == "list":
+            states_by_color = defaultdict(list)
+            for state, color in STATE_COLORS.items():
+                states_by_color[color].append(state)
+            for node in arch.xpath("//field[@name='state'][@widget='badge']"):
+                for color, states in states_by_color.items():
+                    node.set(f"decoration-{color}", f"state in {states!r}")
+        return arch, view
 
     # ------------------------------------------------------------
     # CRUD
@@ -475,7 +498,7 @@ class MarketingTrace(models.Model):
             reasons.update(
                 (key, EVENTS[event].cancel_reason)
                 for key, trigger in TRIGGERS.items()
-                if key not in ("begin", "activity") and trigger.event != event
+                if trigger.event and trigger.event != event
             )
         children = SQL(
             """

@@ -16,13 +16,15 @@ class Event:
     """Something that happened to a message sent by a campaign."""
 
     name: str
+    # how the workflow names it: a figure of the activity, what a trace waits for
+    label: object
     # the events it counts as too (a click or a reply is also an open)
     implies: frozenset
     # the mailing.trace status that signals it (a click has only a date)
     status: str | None
     # the mailing.trace date field that records it (a bounce has only a status)
     date_field: str | None
-    # the mailing.trace statuses that count it in the statistics
+    # the mailing.trace statuses that count it in the statistics (none: its date counts)
     counted_statuses: tuple
     # why a "not <event>" child or any child it makes impossible is canceled
     cancel_reason: object
@@ -50,6 +52,12 @@ class Event:
         ]
         return ["|"] * (len(conditions) - 1) + conditions
 
+    def get_counted_domain(self):
+        """The mailing traces that count it in the statistics."""
+        if self.counted_statuses:
+            return [("trace_status", "in", self.counted_statuses)]
+        return [(self.date_field, "!=", False)]
+
 
 @dataclass(frozen=True)
 class Trigger:
@@ -57,50 +65,58 @@ class Trigger:
 
     key: str
     name: str
+    # it starts the workflow: the activity has no parent (the others need one)
+    root: bool = False
     # the activity type its parent must have (None: any parent, or none at all)
     parent_type: str | None = None
     # the event of the parent's message it depends on
     event: str | None = None
     # positive: it waits for the event; negative: it runs unless the event happened
     positive: bool = True
-    # how the workflow shows it, with its delay
+    # how the workflow shows it, with its delay (none: the delay alone)
     label: object = None
+    # how the menu that adds a child under a parent names it
+    child_label: object = None
 
 
 EVENTS = {
     event.name: event
     for event in (
         Event(
-            "open",
-            frozenset({"open"}),
-            "open",
-            "open_datetime",
-            ("open", "reply"),
-            _lt("Canceled: the parent message was opened."),
+            name="open",
+            label=_lt("Opened"),
+            implies=frozenset({"open"}),
+            status="open",
+            date_field="open_datetime",
+            counted_statuses=("open", "reply"),
+            cancel_reason=_lt("Canceled: the parent message was opened."),
         ),
         Event(
-            "reply",
-            frozenset({"reply", "open"}),
-            "reply",
-            "reply_datetime",
-            ("reply",),
-            _lt("Canceled: the parent message was replied to."),
+            name="reply",
+            label=_lt("Replied"),
+            implies=frozenset({"reply", "open"}),
+            status="reply",
+            date_field="reply_datetime",
+            counted_statuses=("reply",),
+            cancel_reason=_lt("Canceled: the parent message was replied to."),
         ),
         Event(
-            "click",
-            frozenset({"click", "open"}),
-            None,
-            "links_click_datetime",
-            (),
-            _lt("Canceled: a link of the parent message was clicked."),
+            name="click",
+            label=_lt("Clicked"),
+            implies=frozenset({"click", "open"}),
+            status=None,
+            date_field="links_click_datetime",
+            counted_statuses=(),
+            cancel_reason=_lt("Canceled: a link of the parent message was clicked."),
         ),
         Event(
-            "bounce",
-            frozenset({"bounce"}),
-            "bounce",
-            None,
-            ("bounce",),
-            _lt("Canceled: the parent message bounced."),
+            name="bounce",
+            label=_lt("Bounced"),
+            implies=frozenset({"bounce"}),
+            status="bounce",
+            date_field=None,
+            counted_statuses=("bounce",),
+            cancel_reason=_lt("Canceled: the parent message bounced."),
             voids_others=True,
         ),
     )
@@ -108,65 +124,112 @@ EVENTS = {
 # the mailing.trace statuses of a message that left (the "Sent" statistic)
 SENT_STATUSES = ("pending", "sent", "open", "reply", "bounce")
 
+
 TRIGGERS = {
     trigger.key: trigger
     for trigger in (
-        Trigger("begin", "beginning of workflow"),
-        Trigger("date", "Date of the record"),
-        Trigger("activity", "another activity", label=_lt("after %(delay)s")),
-        Trigger("mail_open", "Mail: opened", "email", "open", True, _lt("Opened after %(delay)s")),
+        Trigger(key="begin", name="beginning of workflow", root=True),
+        Trigger(key="date", name="Date of the record", root=True),
         Trigger(
-            "mail_not_open",
-            "Mail: not opened",
-            "email",
-            "open",
-            False,
-            _lt("Not opened within %(delay)s"),
+            key="activity",
+            name="another activity",
+            label=_lt("after %(delay)s"),
+            child_label=_lt("After the activity"),
         ),
         Trigger(
-            "mail_reply", "Mail: replied", "email", "reply", True, _lt("Replied after %(delay)s")
+            key="mail_open",
+            name="Mail: opened",
+            parent_type="email",
+            event="open",
+            label=_lt("Opened after %(delay)s"),
+            child_label=_lt("Opened"),
         ),
         Trigger(
-            "mail_not_reply",
-            "Mail: not replied",
-            "email",
-            "reply",
-            False,
-            _lt("Not replied within %(delay)s"),
+            key="mail_not_open",
+            name="Mail: not opened",
+            parent_type="email",
+            event="open",
+            positive=False,
+            label=_lt("Not opened within %(delay)s"),
+            child_label=_lt("Not opened"),
         ),
         Trigger(
-            "mail_click", "Mail: clicked", "email", "click", True, _lt("Clicked after %(delay)s")
+            key="mail_reply",
+            name="Mail: replied",
+            parent_type="email",
+            event="reply",
+            label=_lt("Replied after %(delay)s"),
+            child_label=_lt("Replied"),
         ),
         Trigger(
-            "mail_not_click",
-            "Mail: not clicked",
-            "email",
-            "click",
-            False,
-            _lt("Not clicked within %(delay)s"),
+            key="mail_not_reply",
+            name="Mail: not replied",
+            parent_type="email",
+            event="reply",
+            positive=False,
+            label=_lt("Not replied within %(delay)s"),
+            child_label=_lt("Not replied"),
         ),
         Trigger(
-            "mail_bounce", "Mail: bounced", "email", "bounce", True, _lt("Bounced after %(delay)s")
-        ),
-        Trigger("sms_click", "SMS: clicked", "sms", "click", True, _lt("Clicked after %(delay)s")),
-        Trigger(
-            "sms_not_click",
-            "SMS: not clicked",
-            "sms",
-            "click",
-            False,
-            _lt("Not clicked within %(delay)s"),
+            key="mail_click",
+            name="Mail: clicked",
+            parent_type="email",
+            event="click",
+            label=_lt("Clicked after %(delay)s"),
+            child_label=_lt("Clicked"),
         ),
         Trigger(
-            "sms_bounce", "SMS: bounced", "sms", "bounce", True, _lt("Bounced after %(delay)s")
+            key="mail_not_click",
+            name="Mail: not clicked",
+            parent_type="email",
+            event="click",
+            positive=False,
+            label=_lt("Not clicked within %(delay)s"),
+            child_label=_lt("Not clicked"),
+        ),
+        Trigger(
+            key="mail_bounce",
+            name="Mail: bounced",
+            parent_type="email",
+            event="bounce",
+            label=_lt("Bounced after %(delay)s"),
+            child_label=_lt("Bounced"),
+        ),
+        Trigger(
+            key="sms_click",
+            name="SMS: clicked",
+            parent_type="sms",
+            event="click",
+            label=_lt("Clicked after %(delay)s"),
+            child_label=_lt("Clicked"),
+        ),
+        Trigger(
+            key="sms_not_click",
+            name="SMS: not clicked",
+            parent_type="sms",
+            event="click",
+            positive=False,
+            label=_lt("Not clicked within %(delay)s"),
+            child_label=_lt("Not clicked"),
+        ),
+        Trigger(
+            key="sms_bounce",
+            name="SMS: bounced",
+            parent_type="sms",
+            event="bounce",
+            label=_lt("Bounced after %(delay)s"),
+            child_label=_lt("Bounced"),
         ),
     )
 }
 
 # triggers of root activities (no parent): scheduled when a participant enrols
-ROOT_TRIGGERS = ("begin", "date")
+ROOT_TRIGGERS = tuple(key for key, trigger in TRIGGERS.items() if trigger.root)
 TRIGGER_SELECTION = [(trigger.key, trigger.name) for trigger in TRIGGERS.values()]
 # triggers that wait for an event: their traces have no date until it happens
 WAITING_TRIGGERS = tuple(
     key for key, trigger in TRIGGERS.items() if trigger.event and trigger.positive
 )
+# the icon of each activity type in the workflow (a type not listed gets the default)
+ACTIVITY_TYPE_ICONS = {"email": "fa-envelope", "sms": "fa-mobile", "action": "fa-gears"}
+DEFAULT_ACTIVITY_TYPE_ICON = "fa-gears"

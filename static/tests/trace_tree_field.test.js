@@ -9,6 +9,7 @@ import {
     mountView,
     onRpc,
 } from "@web/../tests/web_test_helpers";
+import { WORKFLOW_VOCABULARY } from "./workflow_vocabulary";
 
 describe.current.tags("desktop");
 
@@ -23,6 +24,10 @@ class MarketingActivity extends models.Model {
         { id: 3, name: "Reminder" },
         { id: 4, name: "Tag" },
     ];
+
+    get_workflow_vocabulary() {
+        return WORKFLOW_VOCABULARY;
+    }
 }
 
 class MarketingParticipant extends models.Model {
@@ -168,8 +173,8 @@ test("the test screen draws the traces as the workflow", async () => {
         "Scheduled",
     ]);
     expect(`${trace("Welcome")} .o_ma_trace_state`).toHaveClass("text-bg-success");
-    expect(`${trace("Reminder")} .o_ma_trace_state`).toHaveClass("text-bg-danger");
-    expect(`${trace("Thanks")} .o_ma_trace_waiting`).toHaveText("Waiting for: opened");
+    expect(`${trace("Reminder")} .o_ma_trace_state`).toHaveClass("text-bg-secondary");
+    expect(`${trace("Thanks")} .o_ma_trace_waiting`).toHaveText("Waiting for: Opened");
     expect(`${trace("Thanks")} .o_ma_trace_date`).toHaveCount(0);
     expect(`${trace("Welcome")} .o_ma_trace_date`).toHaveText("11/25/2024 11:00:00");
     expect(`${trace("Tag")} .o_ma_trace_date`).toHaveText("Planned for 11/28/2024 11:00:00");

@@ -1,15 +1,17 @@
 import { defineMailModels } from "@mail/../tests/mail_test_helpers";
-import { describe, expect, test } from "@odoo/hoot";
+import { after, describe, expect, test } from "@odoo/hoot";
 import { queryAllTexts } from "@odoo/hoot-dom";
 import { animationFrame } from "@odoo/hoot-mock";
 import {
     contains,
     defineModels,
     fields,
+    mockService,
     models,
     mountView,
     onRpc,
 } from "@web/../tests/web_test_helpers";
+import { WORKFLOW_VOCABULARY } from "./workflow_vocabulary";
 
 describe.current.tags("desktop");
 
@@ -143,6 +145,11 @@ class MarketingActivity extends models.Model {
                 <field name="parent_id"/>
             </form>`,
     };
+
+    get_workflow_vocabulary() {
+        expect.step("vocabulary");
+        return WORKFLOW_VOCABULARY;
+    }
 }
 
 defineMailModels();
@@ -227,7 +234,7 @@ test("activities are blocks, children indented under their parent, with their tr
     expect(queryAllTexts(".o_ma_activity .o_ma_activity_trigger")).toEqual([
         "1 Hour",
         "Opened after 2 Hours",
-        "3 Weeks",
+        "after 3 Weeks",
         "Not opened within 3 Days",
         "2 Days",
     ]);
@@ -241,8 +248,8 @@ test("activities are blocks, children indented under their parent, with their tr
         "Email",
         "SMS",
     ]);
-    // one call for the figures of the whole workflow
-    expect.verifySteps(["metrics 1"]);
+    // one call for the figures of the whole workflow, one for its words
+    expect.verifySteps(["vocabulary", "metrics 1"]);
 });
 
 test("the child menu offers the triggers of the parent's type", async () => {
@@ -269,15 +276,15 @@ test("the child menu offers the triggers of the parent's type", async () => {
     ]);
     await contains(addChildMenu("Tag")).click();
     expect(queryAllTexts(".o-dropdown--menu .dropdown-item")).toEqual(["After the activity"]);
-    expect.verifySteps(["metrics 1"]);
+    expect.verifySteps(["vocabulary", "metrics 1"]);
 });
 
 test("a child added under an unsaved parent of a new campaign", async () => {
     mockMetrics();
     await mountView({ type: "form", resModel: "marketing.campaign", arch: CAMPAIGN_FORM });
     expect(".o_ma_workflow_empty").toHaveCount(1);
-    // a new campaign has no figures to load
-    expect.verifySteps([]);
+    // a new campaign has no figures to load, only words
+    expect.verifySteps(["vocabulary"]);
 
     await contains(".o_ma_add_activity").click();
     expect(".modal .modal-title").toHaveText("New Activity");
@@ -334,7 +341,7 @@ test("the dialog says when the trigger does not fit the parent", async () => {
     expect(".modal .o_ma_trigger_error").toHaveText("Choose the parent activity of this trigger.");
     await contains(".modal [name=trigger_type] select").select('"begin"');
     expect(".modal .o_ma_trigger_error").toHaveCount(0);
-    expect.verifySteps(["metrics 1"]);
+    expect.verifySteps(["vocabulary", "metrics 1"]);
 });
 
 test("deleting: at once without traces, after confirmation with traces or children", async () => {
@@ -356,7 +363,7 @@ test("deleting: at once without traces, after confirmation with traces or childr
     expect(".modal .modal-body").toHaveText("Its 2 child activities will be deleted with it.");
     await contains(".modal .btn-primary").click();
     expect(queryAllTexts(".o_ma_activity .o_ma_activity_title")).toEqual(["SMS"]);
-    expect.verifySteps(["metrics 1"]);
+    expect.verifySteps(["vocabulary", "metrics 1"]);
 });
 
 test("the Graph, Filter and Details tabs of a block", async () => {
@@ -379,6 +386,14 @@ test("the Graph, Filter and Details tabs of a block", async () => {
     onRpc("test.contact", "search_count", ({ args }) => {
         expect.step(`count ${JSON.stringify(args[0])}`);
     });
+    // the Bootstrap colours of the backend's style sheet
+    const rootStyle = document.documentElement.style;
+    rootStyle.setProperty("--bs-success-rgb", "25, 135, 84");
+    rootStyle.setProperty("--bs-info-rgb", "13, 202, 240");
+    after(() => {
+        rootStyle.removeProperty("--bs-success-rgb");
+        rootStyle.removeProperty("--bs-info-rgb");
+    });
     await mountView({ type: "form", resModel: "marketing.campaign", resId: 1, arch: CAMPAIGN_FORM });
 
     // Graph (default): a line chart and the totals
@@ -397,10 +412,12 @@ test("the Graph, Filter and Details tabs of a block", async () => {
     const chart = window.Chart.getChart(canvas);
     expect(chart.config.type).toBe("line");
     expect(chart.data.labels).toHaveLength(15);
+    // in the colours of the states processed and rejected
     expect(chart.data.datasets.map((dataset) => dataset.borderColor)).toEqual([
-        "#28a745",
-        "#dc3545",
+        "rgba(25, 135, 84, 1)",
+        "rgba(13, 202, 240, 1)",
     ]);
+    expect(`${block("Welcome mail")} .o_ma_figure_rejected`).toHaveClass("text-info");
     expect(chart.data.datasets[0].data.at(-1)).toBe(3);
     expect(chart.data.datasets[1].data.at(-1)).toBe(2);
 
@@ -409,8 +426,8 @@ test("the Graph, Filter and Details tabs of a block", async () => {
     expect(queryAllTexts(`${block("Welcome mail")} .o_ma_pane_details a`)).toEqual([
         "3\nSent",
         "66.7%\nOpened",
-        "33.3%\nClicked",
         "0%\nReplied",
+        "33.3%\nClicked",
         "0%\nBounced",
     ]);
     await contains(`${block("SMS")} .o_ma_tab_details`).click();
@@ -431,6 +448,7 @@ test("the Graph, Filter and Details tabs of a block", async () => {
     expect(`${block("Thanks")} .o_ma_filter_description`).toHaveText("Name contains a");
     // the ancestors' filters apply to the children: Tag is under Thanks
     expect.verifySteps([
+        "vocabulary",
         "metrics 1",
         'count [["name","ilike","a"]]',
         'count [["name","ilike","a"]]',
@@ -441,7 +459,7 @@ test("the Graph, Filter and Details tabs of a block", async () => {
 test("the figures are loaded again when the form reloads", async () => {
     mockMetrics();
     await mountView({ type: "form", resModel: "marketing.campaign", resId: 1, arch: CAMPAIGN_FORM });
-    expect.verifySteps(["metrics 1"]);
+    expect.verifySteps(["vocabulary", "metrics 1"]);
 
     await contains("[name=name] input").edit("Welcome back");
     await contains(".o_form_button_save").click();
@@ -449,4 +467,38 @@ test("the figures are loaded again when the form reloads", async () => {
     // editing the form without reloading it does not call again
     await contains("[name=name] input").edit("Welcome again");
     expect.verifySteps([]);
+});
+
+test("a figure opens what the server's action for its measure lists", async () => {
+    mockMetrics({ 1: metrics({ processed: 3, sent: 3, open_ratio: 66.7 }) });
+    for (const method of ["action_view_traces", "action_view_participants"]) {
+        onRpc("marketing.activity", method, ({ args }) => {
+            expect.step(`${method} ${JSON.stringify(args)}`);
+            return { type: "ir.actions.act_window", name: `${method} ${args[1]}` };
+        });
+    }
+    mockService("action", {
+        doAction(action) {
+            expect.step(`open ${action.name}`);
+        },
+    });
+    await mountView({ type: "form", resModel: "marketing.campaign", resId: 1, arch: CAMPAIGN_FORM });
+
+    await contains(`${block("Welcome mail")} .o_ma_figure_processed`).click();
+    await contains(`${block("Welcome mail")} .o_ma_participants_processed`).click();
+    await contains(`${block("Welcome mail")} .o_ma_tab_details`).click();
+    await contains(`${block("Welcome mail")} .o_ma_figure_open`).click();
+    await contains(`${block("Welcome mail")} .o_ma_participants_open`).click();
+    expect.verifySteps([
+        "vocabulary",
+        "metrics 1",
+        'action_view_traces [[1],"processed"]',
+        "open action_view_traces processed",
+        'action_view_participants [[1],"processed"]',
+        "open action_view_participants processed",
+        'action_view_traces [[1],"open"]',
+        "open action_view_traces open",
+        'action_view_participants [[1],"open"]',
+        "open action_view_participants open",
+    ]);
 });

@@ -8,19 +8,7 @@ import { useGetTreeDescription } from "@web/core/tree_editor/utils";
 import { user } from "@web/core/user";
 import { useService } from "@web/core/utils/hooks";
 import { ActivityChart } from "./activity_chart";
-
-// the traces that count in each figure of a block
-const MEASURE_DOMAINS = {
-    processed: [["state", "=", "processed"]],
-    rejected: [["state", "=", "rejected"]],
-    error: [["state", "=", "error"]],
-    sent: [["mailing_trace_ids.trace_status", "in", ["pending", "sent", "open", "reply", "bounce"]]],
-    open: [["mailing_trace_ids.trace_status", "in", ["open", "reply"]]],
-    reply: [["mailing_trace_ids.trace_status", "=", "reply"]],
-    click: [["mailing_trace_ids.links_click_datetime", "!=", false]],
-    bounce: [["mailing_trace_ids.trace_status", "=", "bounce"]],
-};
-import { ACTIVITY_TYPES, CHILD_TRIGGERS, triggerLabel } from "./workflow_utils";
+import { activityType, triggerLabel } from "./workflow_utils";
 
 /** One activity of the workflow: its trigger, title, actions, figures and child menu. */
 export class ActivityBlock extends Component {
@@ -30,6 +18,7 @@ export class ActivityBlock extends Component {
         record: Object,
         depth: Number,
         metrics: { type: Object, optional: true },
+        vocabulary: Object,
         appliedDomains: Array,
         targetModel: { type: [String, Boolean] },
         includeArchived: Boolean,
@@ -50,39 +39,59 @@ export class ActivityBlock extends Component {
         return this.props.record.data;
     }
 
+    get vocabulary() {
+        return this.props.vocabulary;
+    }
+
     get type() {
-        return ACTIVITY_TYPES[this.data.activity_type] || ACTIVITY_TYPES.action;
+        return activityType(this.vocabulary, this.data.activity_type);
     }
 
     get triggerLabel() {
-        return triggerLabel(this.data);
+        // the server's label also names a date field and a send window; an
+        // activity being edited shows its trigger and delay as the server formats them
+        const { record } = this.props;
+        if (!record.isNew && !record.dirty && this.data.trigger_label) {
+            return this.data.trigger_label;
+        }
+        return triggerLabel(this.vocabulary, this.data);
     }
 
     get childTriggers() {
-        return CHILD_TRIGGERS[this.data.activity_type] || [];
+        return this.vocabulary.child_triggers[this.data.activity_type] || [];
     }
 
     get hasDetails() {
-        return ["email", "sms"].includes(this.data.activity_type);
+        return this.type.measures.length > 0;
     }
 
+    /** The trace figures of the Graph tab, in the colour of their state. */
+    get totals() {
+        const metrics = this.props.metrics;
+        return ["processed", "rejected", "error"]
+            .filter((measure) => measure !== "error" || metrics.error)
+            .map((measure) => ({
+                key: measure,
+                label: this.vocabulary.measures[measure],
+                value: metrics[measure],
+                color: this.vocabulary.state_colors[measure],
+                help:
+                    measure === "error"
+                        ? _t(
+                              "An error while running, or a message the mail or SMS queue could not deliver"
+                          )
+                        : "",
+            }));
+    }
+
+    /** The message figures of the Details tab: those of the activity's type. */
     get details() {
         const metrics = this.props.metrics;
-        const percent = (ratio) => `${ratio}%`;
-        const figures = [{ key: "sent", label: _t("Sent"), value: metrics.sent }];
-        if (this.data.activity_type === "email") {
-            figures.push({ key: "open", label: _t("Opened"), value: percent(metrics.open_ratio) });
-        }
-        figures.push({ key: "click", label: _t("Clicked"), value: percent(metrics.click_ratio) });
-        if (this.data.activity_type === "email") {
-            figures.push({
-                key: "reply",
-                label: _t("Replied"),
-                value: percent(metrics.reply_ratio),
-            });
-        }
-        figures.push({ key: "bounce", label: _t("Bounced"), value: percent(metrics.bounce_ratio) });
-        return figures;
+        return this.type.measures.map((measure) => ({
+            key: measure,
+            label: this.vocabulary.measures[measure],
+            value: measure === "sent" ? metrics.sent : `${metrics[`${measure}_ratio`]}%`,
+        }));
     }
 
     /** The campaign filter AND the filters of the ancestors AND this activity's filter. */
@@ -128,44 +137,21 @@ export class ActivityBlock extends Component {
     }
 
     /** The traces behind a figure of the block (test participants excluded). */
-    openTraces(measure) {
-        this.action.doAction({
-            type: "ir.actions.act_window",
-            name: _t("%(activity)s: traces", { activity: this.data.name }),
-            res_model: "marketing.trace",
-            domain: [
-                ["activity_id", "=", this.props.record.resId],
-                ["is_test", "=", false],
-                ...MEASURE_DOMAINS[measure],
-            ],
-            views: [
-                [false, "list"],
-                [false, "form"],
-            ],
-            context: { create: false },
-        });
+    async openTraces(measure) {
+        await this.openMeasure("action_view_traces", measure);
     }
 
     /** The participants behind a figure of the block: those with a trace of
      * the activity that counts in it (test participants excluded). */
-    openParticipants(measure) {
-        this.action.doAction({
-            type: "ir.actions.act_window",
-            name: _t("%(activity)s: participants", { activity: this.data.name }),
-            res_model: "marketing.participant",
-            domain: [
-                ["is_test", "=", false],
-                [
-                    "trace_ids",
-                    "any",
-                    [["activity_id", "=", this.props.record.resId], ...MEASURE_DOMAINS[measure]],
-                ],
-            ],
-            views: [
-                [false, "list"],
-                [false, "form"],
-            ],
-            context: { create: false },
-        });
+    async openParticipants(measure) {
+        await this.openMeasure("action_view_participants", measure);
+    }
+
+    async openMeasure(method, measure) {
+        const action = await this.orm.call("marketing.activity", method, [
+            [this.props.record.resId],
+            measure,
+        ]);
+        await this.action.doAction(action);
     }
 }

@@ -1,15 +1,16 @@
 import { Component, onWillStart, onWillUnmount, useEffect, useRef } from "@odoo/owl";
 import { loadBundle } from "@web/core/assets";
-import { _t } from "@web/core/l10n/translation";
 import { formatDate } from "@web/core/l10n/dates";
+import { cssColor } from "./vocabulary";
 
 const { DateTime } = luxon;
 
-/** The last days of an activity: processed (green) and rejected (red) traces per day. */
+/** The last days of an activity: processed and rejected traces per day, in the colours of their states. */
 export class ActivityChart extends Component {
     static template = "marketing_automation_community.ActivityChart";
     static props = {
         series: Object,
+        vocabulary: Object,
     };
 
     setup() {
@@ -26,31 +27,23 @@ export class ActivityChart extends Component {
     }
 
     get config() {
-        const { days, processed, rejected } = this.props.series;
+        const { days } = this.props.series;
         return {
             type: "line",
             data: {
                 labels: days.map((day) => formatDate(DateTime.fromISO(day))),
-                datasets: [
-                    {
-                        label: _t("Success"),
-                        data: processed,
-                        borderColor: "#28a745",
-                        backgroundColor: "rgba(40, 167, 69, 0.15)",
+                datasets: ["processed", "rejected"].map((state) => {
+                    const color = this.props.vocabulary.state_colors[state];
+                    return {
+                        label: this.props.vocabulary.measures[state],
+                        data: this.props.series[state],
+                        borderColor: cssColor(color),
+                        backgroundColor: cssColor(color, 0.15),
                         fill: true,
                         cubicInterpolationMode: "monotone",
                         pointRadius: 2,
-                    },
-                    {
-                        label: _t("Rejected"),
-                        data: rejected,
-                        borderColor: "#dc3545",
-                        backgroundColor: "rgba(220, 53, 69, 0.15)",
-                        fill: true,
-                        cubicInterpolationMode: "monotone",
-                        pointRadius: 2,
-                    },
-                ],
+                    };
+                }),
             },
             options: {
                 maintainAspectRatio: false,

@@ -4,24 +4,8 @@ import { formatDateTime } from "@web/core/l10n/dates";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { standardFieldProps } from "@web/views/fields/standard_field_props";
-import { ACTIVITY_TYPES, buildTree } from "./workflow_utils";
-
-const STATE_COLORS = {
-    scheduled: "warning",
-    processed: "success",
-    rejected: "info",
-    canceled: "danger",
-    error: "danger",
-};
-
-const AWAITED_EVENTS = {
-    mail_open: _t("opened"),
-    mail_reply: _t("replied"),
-    mail_click: _t("clicked"),
-    mail_bounce: _t("bounced"),
-    sms_click: _t("clicked"),
-    sms_bounce: _t("bounced"),
-};
+import { useWorkflowVocabulary } from "./vocabulary";
+import { activityType, buildTree } from "./workflow_utils";
 
 /**
  * The traces of a participant drawn as the campaign's workflow: children
@@ -34,6 +18,7 @@ export class TraceTreeField extends Component {
 
     setup() {
         this.orm = useService("orm");
+        this.vocabulary = useWorkflowVocabulary();
     }
 
     get rows() {
@@ -47,14 +32,14 @@ export class TraceTreeField extends Component {
                 id: record.resId,
                 depth,
                 name: data.activity_id && data.activity_id[1],
-                icon: (ACTIVITY_TYPES[data.activity_type] || ACTIVITY_TYPES.action).icon,
+                icon: activityType(this.vocabulary, data.activity_type).icon,
                 state: data.state,
                 stateLabel: states[data.state],
-                color: STATE_COLORS[data.state],
+                color: this.vocabulary.state_colors[data.state],
                 date: this.dateLabel(data),
                 waitingFor:
                     data.state === "scheduled" && !data.schedule_date
-                        ? AWAITED_EVENTS[data.trigger_type]
+                        ? this.vocabulary.triggers[data.trigger_type]?.awaited || ""
                         : "",
                 message: data.state_msg || "",
                 canRun: data.state === "scheduled" && this.props.record.data.is_test,

@@ -1,7 +1,8 @@
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { SelectionField, selectionField } from "@web/views/fields/selection/selection_field";
-import { CHILD_TRIGGERS, recordKey, triggerParentError } from "./workflow_utils";
+import { useWorkflowVocabulary } from "./vocabulary";
+import { recordKey, triggerParentError } from "./workflow_utils";
 
 /**
  * The trigger of an activity: only the triggers its parent's type allows,
@@ -9,6 +10,11 @@ import { CHILD_TRIGGERS, recordKey, triggerParentError } from "./workflow_utils"
  */
 export class TriggerSelectionField extends SelectionField {
     static template = "marketing_automation_community.TriggerSelectionField";
+
+    setup() {
+        super.setup();
+        this.vocabulary = useWorkflowVocabulary();
+    }
 
     /** The type of the parent activity, saved or not, when the campaign's form knows it. */
     get parentType() {
@@ -24,13 +30,14 @@ export class TriggerSelectionField extends SelectionField {
         if (!parentType) {
             return options;
         }
-        const allowed = CHILD_TRIGGERS[parentType].map(([trigger]) => trigger);
+        const allowed = (this.vocabulary.child_triggers[parentType] || []).map(([key]) => key);
         const current = this.props.record.data[this.props.name];
         return options.filter(([value]) => allowed.includes(value) || value === current);
     }
 
     get error() {
         return triggerParentError(
+            this.vocabulary,
             this.props.record.data[this.props.name],
             this.parentType,
             Boolean(this.props.record.data.parent_id)

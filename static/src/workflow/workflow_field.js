@@ -10,13 +10,15 @@ import { X2ManyFieldDialog } from "@web/views/fields/relational_utils";
 import { standardFieldProps } from "@web/views/fields/standard_field_props";
 import { FormArchParser } from "@web/views/form/form_arch_parser";
 import { ActivityBlock } from "./activity_block";
+import { useWorkflowVocabulary } from "./vocabulary";
 import { buildTree, recordKey, withDescendants } from "./workflow_utils";
 
 /**
  * The workflow of a campaign (its one2many of activities) as a tree of
  * blocks: children indented under their parent. Activities are created,
  * edited and deleted in the form's record, saved or not, and saved with it;
- * the figures of the blocks come from one call per load of the form.
+ * the figures of the blocks come from one call per load of the form, their
+ * words and colours from the server's vocabulary.
  */
 export class WorkflowField extends Component {
     static template = "marketing_automation_community.WorkflowField";
@@ -31,6 +33,7 @@ export class WorkflowField extends Component {
         this.viewService = useService("view");
         this.addDialog = useOwnedDialogs();
         this.state = useState({ metrics: {} });
+        this.vocabulary = useWorkflowVocabulary();
         onWillStart(() => this.loadMetrics(this.props));
         onWillUpdateProps((nextProps) => {
             // a (re)load of the form gives the record a new list of activities

@@ -1,67 +1,30 @@
 import { _t } from "@web/core/l10n/translation";
 import { sprintf } from "@web/core/utils/strings";
 
-export const ACTIVITY_TYPES = {
-    email: { icon: "fa-envelope", label: _t("Email") },
-    sms: { icon: "fa-mobile", label: _t("SMS") },
-    action: { icon: "fa-gears", label: _t("Server Action") },
-};
-
-const INTERVAL_LABELS = {
-    hours: [_t("Hour"), _t("Hours")],
-    days: [_t("Day"), _t("Days")],
-    weeks: [_t("Week"), _t("Weeks")],
-    months: [_t("Month"), _t("Months")],
-};
-
-const EVENT_LABELS = {
-    mail_open: _t("Opened after %(delay)s"),
-    mail_not_open: _t("Not opened within %(delay)s"),
-    mail_reply: _t("Replied after %(delay)s"),
-    mail_not_reply: _t("Not replied within %(delay)s"),
-    mail_click: _t("Clicked after %(delay)s"),
-    mail_not_click: _t("Not clicked within %(delay)s"),
-    mail_bounce: _t("Bounced after %(delay)s"),
-    sms_click: _t("Clicked after %(delay)s"),
-    sms_not_click: _t("Not clicked within %(delay)s"),
-    sms_bounce: _t("Bounced after %(delay)s"),
-};
-
-/**
- * The delay and trigger of an activity as the workflow shows them:
- * "1 Hour", "2 Days", "Opened after 2 Hours", "Not opened within 3 Days".
- */
-export function triggerLabel({ interval_number, interval_type, trigger_type }) {
-    const [singular, plural] = INTERVAL_LABELS[interval_type] || ["", ""];
-    const delay = `${interval_number} ${interval_number === 1 ? singular : plural}`;
-    const label = EVENT_LABELS[trigger_type];
-    return label ? sprintf(String(label), { delay }) : delay;
+/** An activity type of the vocabulary: its label, icon and measures. */
+export function activityType(vocabulary, type) {
+    return vocabulary.activity_types[type] || { label: "", icon: "", measures: [] };
 }
 
-/** The triggers a child can have, by the type of its parent (server: TRIGGER_PARENT_TYPES). */
-export const CHILD_TRIGGERS = {
-    email: [
-        ["activity", _t("After the activity")],
-        ["mail_open", _t("Opened")],
-        ["mail_not_open", _t("Not opened")],
-        ["mail_reply", _t("Replied")],
-        ["mail_not_reply", _t("Not replied")],
-        ["mail_click", _t("Clicked")],
-        ["mail_not_click", _t("Not clicked")],
-        ["mail_bounce", _t("Bounced")],
-    ],
-    sms: [
-        ["activity", _t("After the activity")],
-        ["sms_click", _t("Clicked")],
-        ["sms_not_click", _t("Not clicked")],
-        ["sms_bounce", _t("Bounced")],
-    ],
-    action: [["activity", _t("After the activity")]],
-};
+/**
+ * The delay and trigger of an activity as the workflow shows them, formatted
+ * as the server formats its trigger_label: "1 Hour", "after 3 Weeks",
+ * "Opened after 2 Hours", "Not opened within 3 Days".
+ */
+export function triggerLabel(vocabulary, { interval_number, interval_type, trigger_type }) {
+    const [singular, plural] = vocabulary.delay_units[interval_type] || ["", ""];
+    const delay = `${interval_number} ${interval_number === 1 ? singular : plural}`;
+    const trigger = vocabulary.triggers[trigger_type];
+    return sprintf(trigger ? trigger.label : "%(delay)s", { delay });
+}
 
 /** The trigger that does not fit the parent, as the server's check words it, or "". */
-export function triggerParentError(triggerType, parentType, hasParent) {
-    if (triggerType === "begin") {
+export function triggerParentError(vocabulary, triggerType, parentType, hasParent) {
+    const trigger = vocabulary.triggers[triggerType];
+    if (!trigger) {
+        return "";
+    }
+    if (trigger.root) {
         return hasParent
             ? _t("An activity that starts at the beginning of the workflow has no parent.")
             : "";
@@ -72,10 +35,10 @@ export function triggerParentError(triggerType, parentType, hasParent) {
     if (!parentType) {
         return "";
     }
-    const valid = CHILD_TRIGGERS[parentType].map(([trigger]) => trigger);
+    const valid = (vocabulary.child_triggers[parentType] || []).map(([key]) => key);
     if (!valid.includes(triggerType)) {
         return _t("This trigger needs a parent of another type than %(type)s.", {
-            type: ACTIVITY_TYPES[parentType].label,
+            type: activityType(vocabulary, parentType).label,
         });
     }
     return "";

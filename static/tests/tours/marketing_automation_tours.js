@@ -288,7 +288,7 @@ registry.category("web_tour.tours").add("marketing_automation_workflow_tour", {
         },
         {
             trigger:
-                '.o_ma_trace[data-activity="Thank the reader"][data-depth="1"] .o_ma_trace_waiting:contains("Waiting for: opened")',
+                '.o_ma_trace[data-activity="Thank the reader"][data-depth="1"] .o_ma_trace_waiting:contains("Waiting for: Opened")',
         },
         {
             trigger: '.o_ma_trace[data-activity="Remind"][data-depth="1"][data-state="scheduled"]',
@@ -410,7 +410,7 @@ registry.category("web_tour.tours").add("marketing_automation_metrics_tour", {
             },
         },
         {
-            trigger: '.o_breadcrumb:contains("Welcome: participants")',
+            trigger: '.o_breadcrumb:contains("Success: participants of Welcome")',
         },
     ],
 });

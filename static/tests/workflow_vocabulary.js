@@ -1,0 +1,128 @@
+// The server's vocabulary (marketing.activity's get_workflow_vocabulary(), in
+// English) that the hoot tests' server answers: tests/test_workflow_vocabulary.py
+// checks that it is the same.
+export const WORKFLOW_VOCABULARY = {
+    "activity_types": {
+        "email": {
+            "label": "Email",
+            "icon": "fa-envelope",
+            "measures": ["sent", "open", "reply", "click", "bounce"]
+        },
+        "sms": {
+            "label": "SMS",
+            "icon": "fa-mobile",
+            "measures": ["sent", "click", "bounce"]
+        },
+        "action": {
+            "label": "Server Action",
+            "icon": "fa-gears",
+            "measures": []
+        }
+    },
+    "triggers": {
+        "begin": {
+            "label": "%(delay)s",
+            "root": true,
+            "awaited": false
+        },
+        "activity": {
+            "label": "after %(delay)s",
+            "root": false,
+            "awaited": false
+        },
+        "mail_open": {
+            "label": "Opened after %(delay)s",
+            "root": false,
+            "awaited": "Opened"
+        },
+        "mail_not_open": {
+            "label": "Not opened within %(delay)s",
+            "root": false,
+            "awaited": false
+        },
+        "mail_reply": {
+            "label": "Replied after %(delay)s",
+            "root": false,
+            "awaited": "Replied"
+        },
+        "mail_not_reply": {
+            "label": "Not replied within %(delay)s",
+            "root": false,
+            "awaited": false
+        },
+        "mail_click": {
+            "label": "Clicked after %(delay)s",
+            "root": false,
+            "awaited": "Clicked"
+        },
+        "mail_not_click": {
+            "label": "Not clicked within %(delay)s",
+            "root": false,
+            "awaited": false
+        },
+        "mail_bounce": {
+            "label": "Bounced after %(delay)s",
+            "root": false,
+            "awaited": "Bounced"
+        },
+        "sms_click": {
+            "label": "Clicked after %(delay)s",
+            "root": false,
+            "awaited": "Clicked"
+        },
+        "sms_not_click": {
+            "label": "Not clicked within %(delay)s",
+            "root": false,
+            "awaited": false
+        },
+        "sms_bounce": {
+            "label": "Bounced after %(delay)s",
+            "root": false,
+            "awaited": "Bounced"
+        }
+    },
+    "child_triggers": {
+        "email": [
+            ["activity", "After the activity"],
+            ["mail_open", "Opened"],
+            ["mail_not_open", "Not opened"],
+            ["mail_reply", "Replied"],
+            ["mail_not_reply", "Not replied"],
+            ["mail_click", "Clicked"],
+            ["mail_not_click", "Not clicked"],
+            ["mail_bounce", "Bounced"]
+        ],
+        "sms": [
+            ["activity", "After the activity"],
+            ["sms_click", "Clicked"],
+            ["sms_not_click", "Not clicked"],
+            ["sms_bounce", "Bounced"]
+        ],
+        "action": [
+            ["activity", "After the activity"]
+        ]
+    },
+    "delay_units": {
+        "hours": ["Hour", "Hours"],
+        "days": ["Day", "Days"],
+        "weeks": ["Week", "Weeks"],
+        "months": ["Month", "Months"]
+    },
+    "measures": {
+        "processed": "Success",
+        "rejected": "Rejected",
+        "error": "Failed",
+        "sent": "Sent",
+        "open": "Opened",
+        "reply": "Replied",
+        "click": "Clicked",
+        "bounce": "Bounced"
+    },
+    "state_colors": {
+        "scheduled": "warning",
+        "processed": "success",
+        "rejected": "info",
+        "canceled": "secondary",
+        "error": "danger"
+    }
+};
