@@ -325,6 +325,7 @@ class MarketingTrace(models.Model):
         self.env.cr.execute(
             SQL(
                 """
+                WITH inserted AS (
                 INSERT INTO marketing_trace (
                     participant_id, activity_id, parent_id, campaign_id, company_id, res_id,
                     is_test, schedule_date, state, create_uid, create_date, write_uid, write_date)
@@ -339,6 +340,14 @@ class MarketingTrace(models.Model):
                   JOIN marketing_activity activity ON activity.id = new.activity_id
               ORDER BY new.participant_id, activity.id
              RETURNING id, activity_id
+                )
+                SELECT inserted.id, inserted.activity_id,
+                       activity.trigger_type = 'date' OR activity.send_weekdays_only IS TRUE
+                       OR COALESCE(activity.send_hour_from, 0) != 0
+                       OR COALESCE(activity.send_hour_to, 0) != 0
+                  FROM inserted
+                  JOIN marketing_activity activity ON activity.id = inserted.activity_id
+              ORDER BY inserted.id
                 """,
                 waiting=WAITING_TRIGGERS,
                 due=self._delay_sql("activity", SQL("%s::timestamp", start)),
@@ -349,9 +358,10 @@ class MarketingTrace(models.Model):
         )
         rows = self.env.cr.fetchall()
         traces = self.browse(row[0] for row in rows)
-        if traces:
+        if timed := [row for row in rows if row[2]]:
             # dated from their record's date, moved into their send window
-            traces._apply_timing([row[1] for row in rows])
+            self.browse(row[0] for row in timed)._apply_timing([row[1] for row in timed])
+        if traces:
             # inserted in SQL: the cached trace lists and what depends on
             # traces (statistics, counts) are stale
             self.env["marketing.participant"].invalidate_model(["trace_ids"])
@@ -521,7 +531,10 @@ class MarketingTrace(models.Model):
                    AND %(children)s
                    AND trace.state = 'scheduled'
                    AND trace.schedule_date IS NULL
-             RETURNING trace.id, trace.schedule_date, trace.is_test
+             RETURNING trace.id, trace.schedule_date, trace.is_test, activity.id,
+                       activity.send_weekdays_only IS TRUE
+                       OR COALESCE(activity.send_hour_from, 0) != 0
+                       OR COALESCE(activity.send_hour_to, 0) != 0
                 """,
                 due=self._delay_sql("activity", SQL("%s::timestamp", event_date)),
                 children=children,
@@ -530,9 +543,9 @@ class MarketingTrace(models.Model):
             )
         )
         scheduled = self.env.cr.fetchall()
-        # the children scheduled now go in their send window
-        scheduled_traces = self.browse(row[0] for row in scheduled)
-        scheduled_traces._apply_timing(scheduled_traces.mapped(lambda t: t.activity_id.id))
+        if windowed := [row for row in scheduled if row[4]]:
+            # the children scheduled now go in their send window
+            self.browse(row[0] for row in windowed)._apply_timing([row[3] for row in windowed])
         canceled = []
         if reasons:
             self.env.cr.execute(
@@ -565,7 +578,7 @@ class MarketingTrace(models.Model):
             changed.invalidate_recordset(["state", "state_msg", "schedule_date"])
             invalidate_dependents(self, ["state", "state_msg", "schedule_date"])
             changed._complete_participants()
-        real_dates = [date for _trace_id, date, is_test in scheduled if not is_test]
+        real_dates = [row[1] for row in scheduled if not row[2]]
         if real_dates:
             self._wake_scheduler(min(real_dates))
 
