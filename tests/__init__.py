@@ -26,3 +26,4 @@ from . import test_security_events
 from . import test_security_click_route
 from . import test_security_rules
 from . import test_security_content
+from . import test_experiments
