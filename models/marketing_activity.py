@@ -1024,10 +1024,20 @@ class MarketingActivity(models.Model):
         same branch of a split, whatever the batch, the worker or the run. A
         promoted branch takes every bucket. One statement whatever the number
         of traces."""
+        # a test participant has no unicity value of its own: it takes that of
+        # the real participant of its record, so that a test shows the branch
+        # the record goes down
         bucket = SQL(
-            "mod(('x' || left(md5(trace.activity_id::text || ':' || COALESCE("
-            "'key:' || participant.unique_key, 'record:' || participant.res_id::text)), 8)"
-            ")::bit(32)::bigint, 100)"
+            """
+            mod(('x' || left(md5(trace.activity_id::text || ':' || COALESCE(
+                'key:' || participant.unique_key,
+                'key:' || CASE WHEN participant.is_test THEN (
+                    SELECT real.unique_key FROM marketing_participant real
+                     WHERE real.campaign_id = participant.campaign_id
+                       AND real.res_id = participant.res_id
+                       AND real.is_test IS NOT TRUE) END,
+                'record:' || participant.res_id::text)), 8))::bit(32)::bigint, 100)
+            """
         )
         return SQL(
             """

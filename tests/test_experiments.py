@@ -149,7 +149,11 @@ class TestExperiments(MarketingAutomationCommon):
         self.assertEqual(self._branch_of(branches), first)
 
     def test_split_test_participant_run_chooses_like_the_scheduler(self):
-        campaign = self._create_campaign()
+        """Run on a test's split trace chooses as the scheduler does: the
+        test takes the unicity value of the real participant of its record."""
+        campaign = self._create_campaign(
+            unique_field_id=self.env["ir.model.fields"]._get("res.partner", "email").id
+        )
         split, branches = self._create_split(campaign, [50, 50])
         self._run(campaign)
         record = self.contacts[0]
@@ -210,6 +214,30 @@ class TestExperiments(MarketingAutomationCommon):
         # a split has no content
         with self.assertRaises(ValidationError):
             split.mass_mailing_id = self._create_marketing_mailing("Split content", "mail")
+
+    def test_template_ab_test_welcome(self):
+        newsletter = self.env["mailing.list"].create({"name": "A/B newsletter"})
+        subscribers = self.env["mailing.contact"].create(
+            [
+                {
+                    "name": f"Subscriber {index}",
+                    "email": f"ab.subscriber.{index}@example.com",
+                    "list_ids": [newsletter.id],
+                }
+                for index in range(60)
+            ]
+        )
+        Campaign = self.env["marketing.campaign"].with_user(self.user_admin)
+        campaign = Campaign._create_campaign_from_template("ab_test_welcome")
+        campaign.domain = repr([("id", "in", subscribers.ids)])
+        split = campaign.marketing_activity_ids.filtered(lambda a: a.activity_type == "split")
+        branches = split._get_split_branches()
+        self.assertEqual(branches.mapped("split_weight"), [50, 50])
+        self.assertEqual(len(branches.mass_mailing_id), 2)
+        self._run(campaign)
+        assignment = self._branch_of(branches)
+        self.assertEqual(len(assignment), 60)
+        self.assertEqual(set(assignment.values()), set(branches))
 
     # ------------------------------------------------------------
     # Goals
