@@ -1,11 +1,14 @@
 import logging
 from collections import defaultdict
 
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, is_html_empty
 
+from ..tools.split_stats import MIN_SPLIT_PARTICIPANTS, two_proportion_p_value
 from ..tools.timing import has_window, next_opening
 from ..tools.triggers import (
     ACTIVITY_TYPE_ICONS,
@@ -50,7 +53,7 @@ class MarketingActivity(models.Model):
     model_name = fields.Char(related="campaign_id.model_name", string="Target Model")
     utm_campaign_id = fields.Many2one(related="campaign_id.utm_campaign_id")
     activity_type = fields.Selection(
-        [("email", "Email"), ("sms", "SMS"), ("action", "Server Action")],
+        [("email", "Email"), ("sms", "SMS"), ("action", "Server Action"), ("split", "A/B split")],
         required=True,
         default="email",
     )
@@ -95,6 +98,24 @@ class MarketingActivity(models.Model):
         "several records (an action with code must use `records`, as `record` is not set); "
         "if the batch fails, it is run again record by record so that only the faulty "
         "records end in error.",
+    )
+    # A/B split: the children of a split are its branches
+    split_weight = fields.Integer(
+        "Share (%)",
+        default=0,
+        help="For a branch of an A/B split: the percentage of the participants reaching the "
+        "split that go down this branch. The shares of a split's branches sum to 100.",
+    )
+    split_promoted = fields.Boolean(
+        "Promoted",
+        copy=False,
+        readonly=True,
+        help="For a branch of an A/B split: every participant reaching the split from now on "
+        "goes down this branch (those already in another branch stay there).",
+    )
+    is_split_branch = fields.Boolean(compute="_compute_is_split_branch")
+    split_results_html = fields.Html(
+        "Branch Results", compute="_compute_split_results_html", sanitize=False
     )
     # trigger
     interval_number = fields.Integer("Send after", default=1, required=True)
@@ -291,6 +312,21 @@ class MarketingActivity(models.Model):
             activity.total_reply = stats["reply"]
             activity.total_click = stats["click"]
             activity.total_bounce = stats["bounce"]
+
+    @api.depends("parent_id.activity_type", "trigger_type")
+    def _compute_is_split_branch(self):
+        for activity in self:
+            activity.is_split_branch = activity._is_split_branch()
+
+    @api.depends("activity_type", "child_ids")
+    @api.depends_context("uid")
+    def _compute_split_results_html(self):
+        for activity in self:
+            activity.split_results_html = (
+                activity._render_split_results()
+                if activity.activity_type == "split" and activity.id
+                else False
+            )
 
     @api.constrains(
         "interval_number", "interval_type", "validity_duration_number", "validity_duration_type"
@@ -535,6 +571,16 @@ class MarketingActivity(models.Model):
                             model=activity.campaign_id.model_id.name,
                         )
                     )
+            elif activity.activity_type == "split" and (
+                activity.mass_mailing_id or activity.server_action_id
+            ):
+                raise ValidationError(
+                    _(
+                        "Activity %(activity)s is an A/B split: it sends nothing and runs "
+                        "nothing, its branches do. Remove its template or server action.",
+                        activity=activity.name,
+                    )
+                )
 
     @api.constrains("mass_mailing_id", "campaign_id")
     def _check_unique_template_title(self):
@@ -616,12 +662,25 @@ class MarketingActivity(models.Model):
             self.domain = self.favorite_filter_id.domain
             self.favorite_filter_id = False
 
+    @api.constrains("split_weight")
+    def _check_split_weight(self):
+        for activity in self:
+            if not 0 <= activity.split_weight <= 100:
+                raise ValidationError(
+                    _(
+                        "The share of branch %(activity)s must be a percentage between 0 and 100.",
+                        activity=activity.name,
+                    )
+                )
+
     @api.onchange("activity_type")
     def _onchange_activity_type(self):
         if self.mass_mailing_id and self.mass_mailing_id.mailing_type != (
             self.mass_mailing_id_mailing_type
         ):
             self.mass_mailing_id = False
+        if self.activity_type == "split":
+            self.server_action_id = False
 
     # ------------------------------------------------------------
     # CRUD
@@ -1014,6 +1073,7 @@ class MarketingActivity(models.Model):
         traces = traces.filtered(lambda t: t.state == "scheduled")
         if self.validity_duration and traces:
             traces -= traces._cancel_expired(SQL("trace.id IN %s", tuple(traces.ids)), now)
+        traces = self._skip_goal_reached(traces, now)
         traces -= self._postpone_outside_window(traces)
         trigger = TRIGGERS[self.trigger_type]
         if trigger.event and not trigger.positive:
@@ -1070,6 +1130,8 @@ class MarketingActivity(models.Model):
                     mailing=mailing.subject,
                     model=model.name,
                 )
+        elif self.activity_type == "split":
+            return self._get_split_problem()
         elif self.server_action_id.model_id != model:
             return _(
                 "Not run: the server action %(action)s no longer runs on %(model)s.",
@@ -1221,3 +1283,307 @@ class MarketingActivity(models.Model):
         if self.date_offset == "before":
             return _("%(delay)s before %(field)s", delay=delay, field=field)
         return _("%(delay)s after %(field)s", delay=delay, field=field)
+
+    # ------------------------------------------------------------
+    # A/B SPLITS AND GOALS
+    # ------------------------------------------------------------
+
+    def _is_split_branch(self):
+        """Whether this activity is a branch of an A/B split."""
+        self.ensure_one()
+        return self.parent_id.activity_type == "split" and self.trigger_type == "activity"
+
+    def _get_split_branches(self):
+        """The branches of this split, in the order their shares are counted."""
+        self.ensure_one()
+        return self.child_ids.filtered(lambda a: a.trigger_type == "activity").sorted("id")
+
+    def _get_split_problem(self):
+        """Why this split cannot send its participants down a branch, or None."""
+        self.ensure_one()
+        branches = self._get_split_branches()
+        if not branches:
+            return _("Not run: the A/B split %(split)s has no branch.", split=self.name)
+        if (
+            not any(branches.mapped("split_promoted"))
+            and sum(branches.mapped("split_weight")) != 100
+        ):
+            return _(
+                "Not run: the shares of the branches of A/B split %(split)s must sum to 100%%.",
+                split=self.name,
+            )
+        return None
+
+    def _check_split_weights(self):
+        """The shares of the branches of each split sum to 100 (Start checks it)."""
+        for split in self.filtered(lambda a: a.activity_type == "split"):
+            branches = split._get_split_branches()
+            if not branches:
+                raise ValidationError(
+                    _(
+                        "The A/B split %(split)s has no branch: add the activities it "
+                        "chooses between, triggered by it.",
+                        split=split.name,
+                    )
+                )
+            if sum(branches.mapped("split_weight")) != 100:
+                raise ValidationError(
+                    _(
+                        "The shares of the branches of A/B split %(split)s sum to "
+                        "%(total)s%%: they must sum to 100%%.",
+                        split=split.name,
+                        total=sum(branches.mapped("split_weight")),
+                    )
+                )
+
+    def action_promote_branch(self):
+        """Send everyone who reaches the split from now on down this branch;
+        participants already in another branch stay there. Promoting changes
+        what runs: the user becomes the campaign's responsible (or is refused,
+        as for any change of the workflow)."""
+        self.ensure_one()
+        if not self._is_split_branch():
+            raise UserError(
+                _("Activity %(activity)s is not a branch of an A/B split.", activity=self.name)
+            )
+        self.check_access("write")
+        split = self.parent_id
+        (split._get_split_branches() - self).filtered("split_promoted").write(
+            {"split_promoted": False}
+        )
+        self.write({"split_promoted": True})
+        split.campaign_id.message_post(
+            body=_(
+                "Branch %(branch)s of A/B split %(split)s is promoted by %(user)s: every "
+                "participant reaching the split from now on goes down this branch.",
+                branch=self.name,
+                split=split.name,
+                user=self.env.user.name,
+            )
+        )
+        return True
+
+    @api.model
+    def _split_branch_rows(self, condition):
+        """SQL: the branch each split trace matching ``condition`` (SQL on the
+        aliases ``trace`` and ``participant``) sends its participant down, as
+        rows (participant_id, activity_id, parent_id) for
+        ``marketing.trace._schedule``.
+
+        The choice is a hash of the split and the participant (its unicity
+        value, else its record) into 100 buckets, cut by the branches' shares
+        in the order of their ids: the same participant always lands in the
+        same branch of a split, whatever the batch, the worker or the run. A
+        promoted branch takes every bucket. One statement whatever the number
+        of traces."""
+        # a test participant has no unicity value of its own: it takes that of
+        # the real participant of its record, so that a test shows the branch
+        # the record goes down
+        bucket = SQL(
+            """
+            mod(('x' || left(md5(trace.activity_id::text || ':' || COALESCE(
+                'key:' || participant.unique_key,
+                'key:' || CASE WHEN participant.is_test THEN (
+                    SELECT real.unique_key FROM marketing_participant real
+                     WHERE real.campaign_id = participant.campaign_id
+                       AND real.res_id = participant.res_id
+                       AND real.is_test IS NOT TRUE) END,
+                'record:' || participant.res_id::text)), 8))::bit(32)::bigint, 100)
+            """
+        )
+        return SQL(
+            """
+            SELECT trace.participant_id, branch.id, trace.id
+              FROM marketing_trace trace
+              JOIN marketing_participant participant ON participant.id = trace.participant_id
+              JOIN (
+                    SELECT child.id, child.parent_id,
+                           CASE WHEN bool_or(child.split_promoted) OVER siblings THEN 0
+                                ELSE SUM(child.split_weight) OVER shares - child.split_weight
+                           END AS low,
+                           CASE WHEN bool_or(child.split_promoted) OVER siblings
+                                THEN CASE WHEN child.split_promoted THEN 100 ELSE 0 END
+                                ELSE SUM(child.split_weight) OVER shares
+                           END AS high
+                      FROM marketing_activity child
+                      JOIN marketing_activity split ON split.id = child.parent_id
+                     WHERE split.activity_type = 'split' AND child.trigger_type = 'activity'
+                    WINDOW siblings AS (PARTITION BY child.parent_id),
+                           shares AS (PARTITION BY child.parent_id ORDER BY child.id)
+                   ) branch ON branch.parent_id = trace.activity_id
+             WHERE %(condition)s
+               AND branch.low <= %(bucket)s AND %(bucket)s < branch.high
+            """,
+            condition=condition,
+            bucket=bucket,
+        )
+
+    def _execute_split(self, traces, now):
+        """Assign each participant to one branch: the split trace is processed
+        with the branch it chose, and ``_schedule_children`` schedules that
+        branch only (the others get no trace for him)."""
+        self.env["marketing.trace"].flush_model()
+        self.env["marketing.participant"].flush_model(["unique_key", "res_id"])
+        self.flush_model()
+        rows = self.env.execute_query(
+            self._split_branch_rows(SQL("trace.id IN %s", tuple(traces.ids)))
+        )
+        branch_by_trace = {trace_id: branch_id for _participant, branch_id, trace_id in rows}
+        for branch_id, branch_traces in traces.grouped(lambda t: branch_by_trace.get(t.id)).items():
+            message = (
+                _("Branch: %(branch)s", branch=self.browse(branch_id).name) if branch_id else False
+            )
+            branch_traces._set_state("processed", message, now)
+
+    def _skip_goal_reached(self, traces, now):
+        """Before any trace of a participant runs, a participant who reached the
+        campaign's goal leaves: its scheduled traces are canceled. Return the
+        traces that still run."""
+        campaign = self.campaign_id
+        if not traces or not campaign._has_goal():
+            return traces
+        reached = campaign._reach_goal(
+            now, SQL("participant.id IN %s", tuple(traces.participant_id.ids))
+        )
+        return traces.filtered(lambda t: t.participant_id not in reached)
+
+    @api.readonly
+    def get_split_results(self):
+        """The figures of this split's branches side by side, one dict per
+        branch: participants sent down it, and among them how many were sent,
+        opened, clicked, replied to a message of the branch (or of the
+        activities after it) and reached the goal. ``p_value`` is a
+        two-proportion z-test of the branch's click rate (goal rate when the
+        campaign has a goal) against the best branch's, None while either has
+        fewer than ``MIN_SPLIT_PARTICIPANTS`` participants. Test participants
+        never count. A few grouped queries per branch, never one per
+        participant."""
+        self.ensure_one()
+        self.check_access("read")
+        if self.activity_type != "split":
+            raise UserError(_("Activity %(activity)s is not an A/B split.", activity=self.name))
+        branches = self._get_split_branches()
+        Trace = self.env["marketing.trace"]
+        MailingTrace = self.env["mailing.trace"]
+        branch_domain = [("activity_id", "in", branches.ids), ("is_test", "=", False)]
+        participants = dict(Trace._read_group(branch_domain, ["activity_id"], ["__count"]))
+        goals = dict(
+            Trace._read_group(
+                [*branch_domain, ("participant_id.goal_reached_date", "!=", False)],
+                ["activity_id"],
+                ["__count"],
+            )
+        )
+        measures = {
+            "sent": [("trace_status", "in", SENT_STATUSES)],
+            "opened": EVENTS["open"].get_domain(),
+            "clicked": EVENTS["click"].get_domain(),
+            "replied": EVENTS["reply"].get_domain(),
+        }
+        metric = "goal_reached" if self.campaign_id._has_goal() else "clicked"
+        results = []
+        for branch in branches:
+            subtree = self.search([("id", "child_of", branch.id)]).ids
+            result = {
+                "activity_id": branch.id,
+                "name": branch.name,
+                "split_weight": branch.split_weight,
+                "promoted": branch.split_promoted,
+                "participants": participants.get(branch, 0),
+                "goal_reached": goals.get(branch, 0),
+            }
+            for measure, domain in measures.items():
+                [[count]] = MailingTrace._read_group(
+                    [
+                        ("marketing_activity_id", "in", subtree),
+                        ("marketing_trace_id.is_test", "=", False),
+                        *domain,
+                    ],
+                    [],
+                    ["res_id:count_distinct"],
+                )
+                result[measure] = count
+            total = result["participants"]
+            for measure in ("opened", "clicked", "replied", "goal_reached"):
+                result[f"{measure}_rate"] = (
+                    round(100.0 * result[measure] / total, 1) if total else 0.0
+                )
+            results.append(result)
+        enough = [r for r in results if r["participants"] >= MIN_SPLIT_PARTICIPANTS]
+        best = max(enough, key=lambda r: r[metric] / r["participants"], default=None)
+        for result in results:
+            result["best"] = result is best
+            result["p_value"] = (
+                two_proportion_p_value(
+                    result[metric], result["participants"], best[metric], best["participants"]
+                )
+                if best and result in enough
+                else None
+            )
+        return results
+
+    def _render_split_results(self):
+        """``get_split_results`` as an HTML table for the activity form."""
+        self.ensure_one()
+        results = self.get_split_results()
+        has_goal = self.campaign_id._has_goal()
+        headers = [
+            _("Branch"),
+            _("Share"),
+            _("Participants"),
+            _("Sent"),
+            _("Opened"),
+            _("Clicked"),
+            _("Replied"),
+            _("Goal"),
+            _("Goal reached") if has_goal else _("Clicked"),
+        ]
+        rows = []
+        for result in results:
+            if result["p_value"] is None:
+                significance = _("Not enough data yet")
+            elif result["best"]:
+                significance = _("Best branch")
+            else:
+                significance = _(
+                    "p = %(p_value)s (%(confidence)s%% sure the best is better)",
+                    p_value=f"{result['p_value']:.3f}",
+                    confidence=f"{100 * (1 - result['p_value']):.0f}",
+                )
+            name = result["name"]
+            if result["best"]:
+                name = Markup("%s <span class='badge text-bg-success'>%s</span>") % (
+                    name,
+                    _("Best"),
+                )
+            if result["promoted"]:
+                name = Markup("%s <span class='badge text-bg-primary'>%s</span>") % (
+                    name,
+                    _("Promoted"),
+                )
+            cells = [
+                name,
+                f"{result['split_weight']}%",
+                result["participants"],
+                result["sent"],
+                f"{result['opened_rate']}%",
+                f"{result['clicked_rate']}%",
+                f"{result['replied_rate']}%",
+                f"{result['goal_reached_rate']}%" if has_goal else "-",
+                significance,
+            ]
+            rows.append(
+                Markup("<tr%s>%s</tr>")
+                % (
+                    Markup(" class='table-success'") if result["best"] else "",
+                    Markup("").join(Markup("<td>%s</td>") % cell for cell in cells),
+                )
+            )
+        headers[-1] = _("Significance (%(metric)s)", metric=headers[-1])
+        return Markup(
+            "<table class='table table-sm o_marketing_split_results'>"
+            "<thead><tr>%s</tr></thead><tbody>%s</tbody></table>"
+        ) % (
+            Markup("").join(Markup("<th>%s</th>") % header for header in headers),
+            Markup("").join(rows),
+        )

@@ -12,6 +12,7 @@ from odoo.tools import SQL, is_html_empty
 
 from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 
+from ..tools.cache import invalidate_dependents
 from ..tools.filter_eval import FilterError, FilterEvaluator
 from ..tools.filter_words import describe_domain
 from ..tools.triggers import EVENTS
@@ -59,6 +60,7 @@ ENGINE_FIELDS = {
     "unique_field_id",
     "marketing_activity_ids",
     "company_id",
+    "goal_domain",
 }
 
 
@@ -168,6 +170,21 @@ class MarketingCampaign(models.Model):
         help="At most one participant per value of this field (e.g. the email). "
         "Records with an empty value are deduplicated on the record itself.",
     )
+    goal_domain = fields.Char(
+        "Goal",
+        help="What the campaign wants its participants to do, as a filter on the target "
+        "(a lead won, a tag, a purchase). A participant whose record matches it reaches the "
+        "goal: the rest of its journey is canceled and it counts as converted. Empty: no goal.",
+    )
+    goal_participant_count = fields.Integer(
+        "Goal Reached", compute="_compute_goal_counts", help="Participants who reached the goal."
+    )
+    goal_rate = fields.Float(
+        "Conversion (%)",
+        compute="_compute_goal_counts",
+        digits=(5, 1),
+        help="The percentage of the participants (tests excluded) who reached the goal.",
+    )
     utm_campaign_id = fields.Many2one(
         "utm.campaign",
         string="UTM Campaign",
@@ -233,6 +250,21 @@ class MarketingCampaign(models.Model):
                 counts.get((campaign.id, state, True), 0)
                 for state in ("running", "completed", "unlinked")
             )
+
+    @api.depends("participant_ids.goal_reached_date", "participant_ids.is_test")
+    def _compute_goal_counts(self):
+        Participant = self.env["marketing.participant"]
+        domain = [("campaign_id", "in", self.ids), ("is_test", "=", False)]
+        totals = dict(Participant._read_group(domain, ["campaign_id"], ["__count"]))
+        reached = dict(
+            Participant._read_group(
+                [*domain, ("goal_reached_date", "!=", False)], ["campaign_id"], ["__count"]
+            )
+        )
+        for campaign in self:
+            total = totals.get(campaign, 0)
+            campaign.goal_participant_count = reached.get(campaign, 0)
+            campaign.goal_rate = 100.0 * reached.get(campaign, 0) / total if total else 0.0
 
     @api.depends("domain")
     def _compute_include_archived(self):
@@ -353,6 +385,12 @@ class MarketingCampaign(models.Model):
         allowed = self._get_allowed_target_models()
         for campaign in self.filtered(lambda c: c.model_id in allowed):
             campaign._parse_domain(campaign.domain)
+
+    @api.constrains("goal_domain", "model_id")
+    def _check_goal_domain(self):
+        allowed = self._get_allowed_target_models()
+        for campaign in self.filtered(lambda c: c.goal_domain and c.model_id in allowed):
+            campaign._parse_domain(campaign.goal_domain)
 
     @api.constrains("model_id")
     def _check_model_id(self):
@@ -647,6 +685,7 @@ class MarketingCampaign(models.Model):
         if any(not campaign.marketing_activity_ids for campaign in self):
             raise UserError(_("You must add at least one activity before starting a campaign."))
         self._check_templates_ready()
+        self.marketing_activity_ids._check_split_weights()
         self._take_responsibility()
         self.with_context(**{STATE_CHANGE_KEY: STATE_CHANGE}).write({"state": "running"})
         if self.env.context.get("marketing_automation_update_participants"):
@@ -707,6 +746,7 @@ class MarketingCampaign(models.Model):
                      WHERE participant.campaign_id IN %(campaign_ids)s
                        AND participant.is_test IS NOT TRUE
                        AND participant.state IN ('running', 'completed')
+                       AND participant.goal_reached_date IS NULL
                        AND NOT EXISTS (
                             SELECT 1 FROM marketing_trace trace
                              WHERE trace.participant_id = participant.id
@@ -717,15 +757,22 @@ class MarketingCampaign(models.Model):
                       FROM marketing_participant participant
                       JOIN marketing_trace parent ON parent.participant_id = participant.id
                       JOIN marketing_activity child ON child.parent_id = parent.activity_id
+                      JOIN marketing_activity parent_activity
+                        ON parent_activity.id = parent.activity_id
                      WHERE participant.campaign_id IN %(campaign_ids)s
                        AND participant.is_test IS NOT TRUE
                        AND participant.state IN ('running', 'completed')
+                       AND participant.goal_reached_date IS NULL
                        AND parent.state = 'processed'
+                       AND parent_activity.activity_type != 'split'
                        AND NOT EXISTS (
                             SELECT 1 FROM marketing_trace trace
                              WHERE trace.parent_id = parent.id AND trace.activity_id = child.id)
+                 UNION ALL
+                    %(split_branches)s
                     """,
                     campaign_ids=tuple(self.ids),
+                    split_branches=self._get_unassigned_split_rows(),
                 ),
                 now,
             )
@@ -1014,6 +1061,7 @@ class MarketingCampaign(models.Model):
         for campaign in self.filtered(lambda c: c.marketing_activity_ids):
             campaign = campaign._with_engine_user()
             campaign._unlink_gone_participants()
+            campaign._reach_goal(now)
             campaign._enrol_new_participants(now)
             # the waiting steps relative to a date of the record follow its changes
             self.env["marketing.trace"]._redate_record_dates(campaign)
@@ -1362,3 +1410,85 @@ class MarketingCampaign(models.Model):
             if day in day_index:
                 metrics[activity.id]["series"][state][day_index[day]] += count
         return metrics
+
+    # ------------------------------------------------------------
+    # GOAL AND A/B SPLITS
+    # ------------------------------------------------------------
+
+    def _reach_goal(self, now, condition=None):
+        """The running participants (matching ``condition``, SQL on the alias
+        ``participant``) whose record matches the goal reach it: they are
+        completed and their scheduled traces canceled with the reason, in one
+        statement whatever their number. The goal is searched with the rights
+        of the user who runs the campaign. Return the participants."""
+        self.ensure_one()
+        Participant = self.env["marketing.participant"]
+        if not self._has_goal():
+            return Participant
+        query = self._get_target_records()._search(self._parse_domain(self.goal_domain))
+        if query.is_empty():
+            return Participant
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH reached AS (
+                    UPDATE marketing_participant participant
+                       SET state = 'completed',
+                           goal_reached_date = COALESCE(participant.goal_reached_date, %(now)s),
+                           write_uid = %(uid)s, write_date = %(now)s
+                     WHERE participant.campaign_id = %(campaign_id)s
+                       AND participant.state = 'running'
+                       AND %(condition)s
+                       AND participant.res_id IN %(goal)s
+                 RETURNING participant.id
+                ), canceled AS (
+                    UPDATE marketing_trace trace
+                       SET state = 'canceled', state_msg = %(reason)s, schedule_date = %(now)s,
+                           write_uid = %(uid)s, write_date = %(now)s
+                     WHERE trace.participant_id IN (SELECT id FROM reached)
+                       AND trace.state = 'scheduled'
+                )
+                SELECT id FROM reached
+                """,
+                now=now,
+                uid=self.env.uid,
+                campaign_id=self.id,
+                condition=SQL("TRUE") if condition is None else condition,
+                goal=query.subselect(),
+                reason=_("Goal reached"),
+            )
+        )
+        reached = Participant.browse(row[0] for row in rows)
+        if reached:
+            Trace = self.env["marketing.trace"]
+            reached.invalidate_recordset(["state", "goal_reached_date", "write_uid", "write_date"])
+            Trace.invalidate_model(["state", "state_msg", "schedule_date"])
+            invalidate_dependents(Participant, ["state", "goal_reached_date"])
+            invalidate_dependents(Trace, ["state", "state_msg", "schedule_date"])
+        return reached
+
+    def _has_goal(self):
+        """Whether the campaign has a goal (the domain editor writes an empty
+        goal as ``[]``, which is no goal, not "every record")."""
+        self.ensure_one()
+        return (self.goal_domain or "").strip() not in ("", "[]")
+
+    def _get_unassigned_split_rows(self):
+        """SQL: for *Update*, the branch of the participants of these campaigns
+        whose split trace ran without sending them down any branch (the split
+        had none then); those already in a branch stay there."""
+        return self.env["marketing.activity"]._split_branch_rows(
+            SQL(
+                """
+                trace.campaign_id IN %(campaign_ids)s
+                AND trace.state = 'processed'
+                AND participant.is_test IS NOT TRUE
+                AND participant.state IN ('running', 'completed')
+                AND participant.goal_reached_date IS NULL
+                AND NOT EXISTS (SELECT 1 FROM marketing_trace branch_trace
+                                 WHERE branch_trace.parent_id = trace.id)
+                """,
+                campaign_ids=tuple(self.ids),
+            )
+        )

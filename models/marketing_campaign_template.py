@@ -11,6 +11,7 @@ TEMPLATE_KEYS = (
     "commercial_prospection",
     "schedule_calls",
     "prioritize_hot_leads",
+    "ab_test_welcome",
 )
 # what each template targets, and the app that brings a target missing from Email and
 # SMS Marketing
@@ -21,6 +22,7 @@ TEMPLATE_MODELS = {
     "commercial_prospection": "crm.lead",
     "schedule_calls": "crm.lead",
     "prioritize_hot_leads": "crm.lead",
+    "ab_test_welcome": "mailing.contact",
 }
 TEMPLATE_ICONS = {
     "hot_contacts": "fa-tag",
@@ -29,6 +31,7 @@ TEMPLATE_ICONS = {
     "commercial_prospection": "fa-search",
     "schedule_calls": "fa-phone",
     "prioritize_hot_leads": "fa-star",
+    "ab_test_welcome": "fa-flask",
 }
 # the mail bodies, QWeb templates of data/marketing_campaign_template_data.xml
 MAIL_BODY_TEMPLATE = "marketing_automation_community.campaign_template_mail_{key}"
@@ -41,7 +44,7 @@ RECIPIENT_NAMES = {
 
 
 class MarketingCampaign(models.Model):
-    """The six campaign templates of the Campaigns view (also for RPC): each
+    """The campaign templates of the Campaigns view (also for RPC): each
     builds a draft campaign with its workflow, its mailings and its server
     actions, ready to start.
 
@@ -87,6 +90,13 @@ class MarketingCampaign(models.Model):
             "prioritize_hot_leads": (
                 self.env._("Prioritize Hot leads"),
                 self.env._("Send an email to new leads and raise their priority if they open it."),
+            ),
+            "ab_test_welcome": (
+                self.env._("A/B test a welcome email"),
+                self.env._(
+                    "Send one of two welcome emails to each new subscriber, half and half, "
+                    "and see which one gets more clicks."
+                ),
             ),
         }
         allowed_models = self._get_allowed_target_models()
@@ -213,6 +223,38 @@ class MarketingCampaign(models.Model):
             interval=(0, "hours"),
             validity=(7, "days"),
         )
+        return campaign
+
+    @api.model
+    def _create_template_ab_test_welcome(self):
+        """New subscribers go down one of two branches of an A/B split, each a
+        variant of the welcome email; the split's results compare them."""
+        campaign = self._create_template_campaign(
+            self.env._("A/B test a welcome email"),
+            "mailing.contact",
+            [
+                ("email", "!=", False),
+                ("is_blacklisted", "=", False),
+                ("subscribed_list_ids", "!=", False),
+            ],
+            unique_field="email",
+        )
+        split = self._create_template_activity(
+            campaign, self.env._("A/B split"), interval=(0, "hours")
+        )
+        for name, subject in (
+            (self.env._("Welcome A"), self.env._("Welcome to our newsletter")),
+            (self.env._("Welcome B"), self.env._("Welcome! Here is what you will get")),
+        ):
+            self._create_template_activity(
+                campaign,
+                name,
+                mailing=self._create_template_mailing(campaign, "welcome", subject),
+                parent=split,
+                trigger="activity",
+                interval=(1, "hours"),
+                split_weight=50,
+            )
         return campaign
 
     @api.model
@@ -408,8 +450,11 @@ class MarketingCampaign(models.Model):
         trigger="begin",
         interval=(1, "hours"),
         validity=None,
+        split_weight=0,
     ):
-        if server_action:
+        if not mailing and not server_action:
+            content = {"activity_type": "split"}
+        elif server_action:
             content = {"activity_type": "action", "server_action_id": server_action.id}
         else:
             content = {
@@ -430,6 +475,7 @@ class MarketingCampaign(models.Model):
                 "validity_duration": bool(validity),
                 "validity_duration_number": validity[0] if validity else 0,
                 "validity_duration_type": validity[1] if validity else "hours",
+                "split_weight": split_weight,
             }
         )
 

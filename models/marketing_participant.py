@@ -51,6 +51,12 @@ class MarketingParticipant(models.Model):
         help="Completed: nothing is left to run. Removed: the record was deleted.",
     )
     is_test = fields.Boolean("Test Record", default=False, index=True)
+    goal_reached_date = fields.Datetime(
+        "Goal Reached On",
+        readonly=True,
+        copy=False,
+        help="When the record matched the goal of the campaign: its journey ended there.",
+    )
     trace_ids = fields.One2many("marketing.trace", "participant_id", string="Traces")
 
     # what the engine decides: set when the participant is created, never rewritten by
@@ -64,6 +70,7 @@ class MarketingParticipant(models.Model):
         "unique_value",
         "is_test",
         "state",
+        "goal_reached_date",
     }
 
     def init(self):

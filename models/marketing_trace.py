@@ -371,7 +371,8 @@ class MarketingTrace(models.Model):
         return traces
 
     def _schedule_children(self, start):
-        """Schedule the child activities of these processed traces."""
+        """Schedule the child activities of these processed traces; a split
+        schedules only the branch it chose (``_split_branch_rows``)."""
         if not self:
             return self.browse()
         return self._schedule(
@@ -380,9 +381,15 @@ class MarketingTrace(models.Model):
                 SELECT trace.participant_id, child.id, trace.id
                   FROM marketing_trace trace
                   JOIN marketing_activity child ON child.parent_id = trace.activity_id
-                 WHERE trace.id IN %s
+                  JOIN marketing_activity parent ON parent.id = trace.activity_id
+                 WHERE trace.id IN %(ids)s AND parent.activity_type != 'split'
+             UNION ALL
+                %(branches)s
                 """,
-                tuple(self.ids),
+                ids=tuple(self.ids),
+                branches=self.env["marketing.activity"]._split_branch_rows(
+                    SQL("trace.id IN %s", tuple(self.ids))
+                ),
             ),
             start,
         )

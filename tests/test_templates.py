@@ -138,6 +138,7 @@ class TestCampaignTemplates(TemplateCase):
                 "commercial_prospection": "fa-search",
                 "schedule_calls": "fa-phone",
                 "prioritize_hot_leads": "fa-star",
+                "ab_test_welcome": "fa-flask",
             },
         )
         self.assertEqual(info["double_opt_in"]["title"], "Double Opt-in")
