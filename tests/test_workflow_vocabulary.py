@@ -128,6 +128,8 @@ class TestWorkflowVocabularyUi(MarketingAutomationCommon, HttpCase):
                 parent = False
             else:
                 parent = parents[trigger.parent_type or "action"]
+            # a step relative to a date of the record counts from one of its dates
+            date_field = self.env["ir.model.fields"]._get("res.partner", "create_date")
             self._create_activity(
                 campaign,
                 "action",
@@ -136,6 +138,7 @@ class TestWorkflowVocabularyUi(MarketingAutomationCommon, HttpCase):
                 trigger_type=key,
                 interval_number=1 + index % 2,
                 interval_type=units[index % len(units)],
+                date_field_id=date_field.id if key == "date" else False,
             )
         type_labels = dict(
             self.env["marketing.activity"]._fields["activity_type"]._description_selection(self.env)

@@ -231,5 +231,10 @@ WAITING_TRIGGERS = tuple(
     key for key, trigger in TRIGGERS.items() if trigger.event and trigger.positive
 )
 # the icon of each activity type in the workflow (a type not listed gets the default)
-ACTIVITY_TYPE_ICONS = {"email": "fa-envelope", "sms": "fa-mobile", "action": "fa-gears"}
+ACTIVITY_TYPE_ICONS = {
+    "email": "fa-envelope",
+    "sms": "fa-mobile",
+    "action": "fa-gears",
+    "split": "fa-code-fork",
+}
 DEFAULT_ACTIVITY_TYPE_ICON = "fa-gears"
