@@ -1545,10 +1545,12 @@ class MarketingActivity(models.Model):
             elif result["best"]:
                 significance = _("Best branch")
             else:
+                p_value = "{:.3f}".format(result["p_value"])
+                confidence = "{:.0f}".format(100 * (1 - result["p_value"]))
                 significance = _(
                     "p = %(p_value)s (%(confidence)s%% sure the best is better)",
-                    p_value=f"{result['p_value']:.3f}",
-                    confidence=f"{100 * (1 - result['p_value']):.0f}",
+                    p_value=p_value,
+                    confidence=confidence,
                 )
             name = result["name"]
             if result["best"]:

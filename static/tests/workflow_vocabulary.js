@@ -6,21 +6,41 @@ export const WORKFLOW_VOCABULARY = {
         "email": {
             "label": "Email",
             "icon": "fa-envelope",
-            "measures": ["sent", "open", "reply", "click", "bounce"]
+            "measures": [
+                "sent",
+                "open",
+                "reply",
+                "click",
+                "bounce"
+            ]
         },
         "sms": {
             "label": "SMS",
             "icon": "fa-mobile",
-            "measures": ["sent", "click", "bounce"]
+            "measures": [
+                "sent",
+                "click",
+                "bounce"
+            ]
         },
         "action": {
             "label": "Server Action",
             "icon": "fa-gears",
             "measures": []
+        },
+        "split": {
+            "label": "A/B split",
+            "icon": "fa-code-fork",
+            "measures": []
         }
     },
     "triggers": {
         "begin": {
+            "label": "%(delay)s",
+            "root": true,
+            "awaited": false
+        },
+        "date": {
             "label": "%(delay)s",
             "root": true,
             "awaited": false
@@ -83,30 +103,87 @@ export const WORKFLOW_VOCABULARY = {
     },
     "child_triggers": {
         "email": [
-            ["activity", "After the activity"],
-            ["mail_open", "Opened"],
-            ["mail_not_open", "Not opened"],
-            ["mail_reply", "Replied"],
-            ["mail_not_reply", "Not replied"],
-            ["mail_click", "Clicked"],
-            ["mail_not_click", "Not clicked"],
-            ["mail_bounce", "Bounced"]
+            [
+                "activity",
+                "After the activity"
+            ],
+            [
+                "mail_open",
+                "Opened"
+            ],
+            [
+                "mail_not_open",
+                "Not opened"
+            ],
+            [
+                "mail_reply",
+                "Replied"
+            ],
+            [
+                "mail_not_reply",
+                "Not replied"
+            ],
+            [
+                "mail_click",
+                "Clicked"
+            ],
+            [
+                "mail_not_click",
+                "Not clicked"
+            ],
+            [
+                "mail_bounce",
+                "Bounced"
+            ]
         ],
         "sms": [
-            ["activity", "After the activity"],
-            ["sms_click", "Clicked"],
-            ["sms_not_click", "Not clicked"],
-            ["sms_bounce", "Bounced"]
+            [
+                "activity",
+                "After the activity"
+            ],
+            [
+                "sms_click",
+                "Clicked"
+            ],
+            [
+                "sms_not_click",
+                "Not clicked"
+            ],
+            [
+                "sms_bounce",
+                "Bounced"
+            ]
         ],
         "action": [
-            ["activity", "After the activity"]
+            [
+                "activity",
+                "After the activity"
+            ]
+        ],
+        "split": [
+            [
+                "activity",
+                "After the activity"
+            ]
         ]
     },
     "delay_units": {
-        "hours": ["Hour", "Hours"],
-        "days": ["Day", "Days"],
-        "weeks": ["Week", "Weeks"],
-        "months": ["Month", "Months"]
+        "hours": [
+            "Hour",
+            "Hours"
+        ],
+        "days": [
+            "Day",
+            "Days"
+        ],
+        "weeks": [
+            "Week",
+            "Weeks"
+        ],
+        "months": [
+            "Month",
+            "Months"
+        ]
     },
     "measures": {
         "processed": "Success",
