@@ -191,7 +191,6 @@ class MarketingActivity(models.Model):
     send_window_label = fields.Char("Send Window", compute="_compute_send_window_label")
     date_field_id = fields.Many2one(
         "ir.model.fields",
-        string="Date Field",
         ondelete="set null",
         domain="[('model_id', '=', model_id), ('store', '=', True), "
         "('ttype', 'in', ('date', 'datetime'))]",
