@@ -165,7 +165,7 @@ class MarketingActivity(models.Model):
     )
     plan_activity_type_id = fields.Many2one(
         "mail.activity.type",
-        string="Activity Type",
+        string="Planned Activity Type",
         ondelete="restrict",
         domain="['|', ('res_model', '=', False), ('res_model', '=', model_name)]",
     )

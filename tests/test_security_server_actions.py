@@ -397,6 +397,13 @@ class TestSecurityServerActions(MarketingAutomationCommon):
         self.assertEqual(add_to_list.mailing_list_id, confirmed)
         # once no campaign's step uses it, the list can go
         other.unlink()
-        add_to_list.mailing_list_id = self.env["mailing.list"].create({"name": "Elsewhere"})
+        # (the demo's Double Opt-in campaign uses it too)
+        users_of_list = (
+            self.env["marketing.activity"]
+            .with_user(self.user_admin)
+            .search([("mailing_list_id", "=", confirmed.id)])
+        )
+        self.assertIn(add_to_list, users_of_list)
+        users_of_list.mailing_list_id = self.env["mailing.list"].create({"name": "Elsewhere"})
         confirmed.unlink()
         self.assertFalse(confirmed.exists())
