@@ -1,13 +1,16 @@
 import logging
+import math
 from collections import defaultdict
+from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
-from odoo.tools import SQL, is_html_empty
+from odoo.tools import SQL, plaintext2html
 
+from ..tools.content import is_mail_body_empty
 from ..tools.split_stats import MIN_SPLIT_PARTICIPANTS, two_proportion_p_value
 from ..tools.timing import has_window, next_opening
 from ..tools.triggers import (
@@ -30,6 +33,31 @@ MAX_INTERVALS = {"hours": 87_600, "days": 3_650, "weeks": 520, "months": 120}
 MAX_WORKFLOW_DEPTH = 50
 MAX_CAMPAIGN_ACTIVITIES = 500
 MANAGER_GROUP = "marketing_automation_community.group_marketing_automation_manager"
+# the activity types that change the record itself, through the ORM
+RECORD_STEP_TYPES = ("tag", "mailing_list", "plan_activity", "note", "set_field")
+LIST_OPERATIONS = [("add", "Add"), ("remove", "Remove")]
+# what "Update a Field" may set: plain stored fields of the target, never the
+# technical ones that decide who owns or sees the record
+SET_FIELD_TYPES = ("char", "text", "integer", "float", "boolean", "selection", "date", "many2one")
+SET_FIELD_FORBIDDEN = frozenset(
+    {
+        *models.MAGIC_COLUMNS,
+        "display_name",
+        "active",
+        "company_id",
+        "parent_path",
+        "sequence",
+        "message_main_attachment_id",
+        "email_normalized",
+        "phone_sanitized",
+    }
+)
+# the models a link set by "Update a Field" may point to: never security or technical ones
+SET_FIELD_FORBIDDEN_RELATIONS = ("res.groups", "res.company", "res.users.apikeys")
+MAX_SUMMARY_LENGTH = 200
+MAX_NOTE_LENGTH = 10_000
+MAX_FIELD_VALUE_LENGTH = 1_000
+MAX_STEP_TAGS = 20
 
 
 class MarketingActivity(models.Model):
@@ -53,9 +81,23 @@ class MarketingActivity(models.Model):
     model_name = fields.Char(related="campaign_id.model_name", string="Target Model")
     utm_campaign_id = fields.Many2one(related="campaign_id.utm_campaign_id")
     activity_type = fields.Selection(
-        [("email", "Email"), ("sms", "SMS"), ("action", "Server Action"), ("split", "A/B split")],
+        [
+            ("email", "Email"),
+            ("sms", "SMS"),
+            ("action", "Server Action"),
+            ("split", "A/B split"),
+            ("tag", "Tag"),
+            ("mailing_list", "Mailing List"),
+            ("plan_activity", "Plan an Activity"),
+            ("note", "Log a Note"),
+            ("set_field", "Update a Field"),
+        ],
         required=True,
         default="email",
+        help="What the activity does for each participant: send an email or an SMS, run a "
+        "server action, split the participants between branches, or change the record: tag "
+        "it, add it to a mailing list or remove it, plan an activity, log a note, update "
+        "one of its fields.",
     )
     mass_mailing_id = fields.Many2one(
         "mailing.mailing",
@@ -99,6 +141,78 @@ class MarketingActivity(models.Model):
         "if the batch fails, it is run again record by record so that only the faulty "
         "records end in error.",
     )
+    # steps on the record, run through the ORM with the rights of the campaign's user
+    tag_operation = fields.Selection(
+        LIST_OPERATIONS, string="Tag Operation", default="add", required=True
+    )
+    tag_ids = fields.Many2many(
+        "res.partner.category",
+        "marketing_activity_partner_category_rel",
+        string="Tags",
+        help="The contact tags added to (or removed from) the record: for targets tagged with "
+        "contact tags, such as contacts and mailing contacts.",
+    )
+    mailing_list_operation = fields.Selection(
+        LIST_OPERATIONS, string="List Operation", default="add", required=True
+    )
+    mailing_list_id = fields.Many2one(
+        "mailing.list",
+        string="Mailing List",
+        ondelete="restrict",
+        index="btree_not_null",
+        help="The list the mailing contact is added to (or removed from). A contact who "
+        "opted out of the list stays opted out.",
+    )
+    plan_activity_type_id = fields.Many2one(
+        "mail.activity.type",
+        string="Planned Activity Type",
+        ondelete="restrict",
+        domain="['|', ('res_model', '=', False), ('res_model', '=', model_name)]",
+    )
+    plan_summary = fields.Char("Summary", size=MAX_SUMMARY_LENGTH)
+    plan_deadline_days = fields.Integer(
+        "Due in (days)", default=0, help="The deadline, in days after the step runs."
+    )
+    plan_user_type = fields.Selection(
+        [("user", "A user"), ("salesperson", "The record's salesperson")],
+        string="Assigned to",
+        default="user",
+        required=True,
+        help="The user the activity is planned for: one user, or the salesperson of each "
+        "record (its field Salesperson; the campaign's responsible when it has none).",
+    )
+    plan_user_id = fields.Many2one(
+        "res.users",
+        string="Assigned User",
+        ondelete="set null",
+        domain="[('share', '=', False)]",
+    )
+    note_body = fields.Text(
+        "Note",
+        help="Plain text logged as a note on the record (no template code: the text is "
+        "logged as it is written).",
+    )
+    set_field_id = fields.Many2one(
+        "ir.model.fields",
+        string="Field to Update",
+        ondelete="set null",
+        domain="[('model_id', '=', model_id), ('store', '=', True), ('readonly', '=', False), "
+        f"('related', '=', False), ('ttype', 'in', {SET_FIELD_TYPES!r}), "
+        f"('name', 'not in', {sorted(SET_FIELD_FORBIDDEN)!r})]",
+        help="A plain field of the record: text, number, yes/no, choice, date or a link to "
+        "another record. Computed, related and technical fields cannot be set.",
+    )
+    set_field_type = fields.Selection(related="set_field_id.ttype", string="Field Type")
+    set_field_relation = fields.Char(related="set_field_id.relation", string="Field Model")
+    set_field_value = fields.Char(
+        "New Value",
+        size=MAX_FIELD_VALUE_LENGTH,
+        help="The value written: a text, a number, or for a choice its value or label (e.g. High).",
+    )
+    set_field_boolean = fields.Boolean("New Value (Yes/No)")
+    set_field_date = fields.Date("New Date")
+    set_field_res_id = fields.Many2oneReference("New Record", model_field="set_field_relation")
+    set_field_choices = fields.Char("Choices", compute="_compute_set_field_choices")
     # A/B split: the children of a split are its branches
     split_weight = fields.Integer(
         "Share (%)",
@@ -327,6 +441,18 @@ class MarketingActivity(models.Model):
                 else False
             )
 
+    @api.depends("set_field_id")
+    def _compute_set_field_choices(self):
+        for activity in self:
+            field = activity._get_set_field()
+            activity.set_field_choices = (
+                ", ".join(
+                    f"{label} ({key})" for key, label in field._description_selection(self.env)
+                )
+                if field and field.type == "selection"
+                else False
+            )
+
     @api.constrains(
         "interval_number", "interval_type", "validity_duration_number", "validity_duration_type"
     )
@@ -519,6 +645,8 @@ class MarketingActivity(models.Model):
 
     @api.constrains("activity_type", "mass_mailing_id", "server_action_id", "campaign_id")
     def _check_activity_content(self):
+        """An email or SMS has its template (of the campaign's target, with
+        content), a server action its action; a split has neither."""
         type_labels = dict(self._fields["activity_type"]._description_selection(self.env))
         for activity in self:
             campaign_model = activity.campaign_id.model_name
@@ -539,6 +667,15 @@ class MarketingActivity(models.Model):
                             mailing=mailing.subject or mailing.name,
                             activity=activity.name,
                             type=type_labels[activity.activity_type],
+                        )
+                    )
+                if activity.activity_type == "email" and is_mail_body_empty(mailing.body_html):
+                    raise ValidationError(
+                        _(
+                            "The email %(mailing)s of activity %(activity)s is empty: write "
+                            "its content first.",
+                            mailing=mailing.subject or mailing.name,
+                            activity=activity.name,
                         )
                     )
                 if mailing.mailing_model_real != campaign_model:
@@ -580,6 +717,31 @@ class MarketingActivity(models.Model):
                         activity=activity.name,
                     )
                 )
+
+    @api.constrains(
+        "activity_type",
+        "campaign_id",
+        "tag_ids",
+        "mailing_list_id",
+        "plan_activity_type_id",
+        "plan_summary",
+        "plan_deadline_days",
+        "plan_user_type",
+        "plan_user_id",
+        "note_body",
+        "set_field_id",
+        "set_field_value",
+        "set_field_res_id",
+    )
+    def _check_record_step(self):
+        """A step on the record says what it changes, on a target that has it,
+        within bounds; the value of "Update a Field" is checked here, when it
+        is saved, not when it runs."""
+        for activity in self.filtered(lambda a: a.activity_type in RECORD_STEP_TYPES):
+            if problem := activity._get_record_step_problem():
+                raise ValidationError(problem)
+            if activity.activity_type == "set_field":
+                activity._get_set_field_value()
 
     @api.constrains("mass_mailing_id", "campaign_id")
     def _check_unique_template_title(self):
@@ -678,8 +840,15 @@ class MarketingActivity(models.Model):
             self.mass_mailing_id_mailing_type
         ):
             self.mass_mailing_id = False
-        if self.activity_type == "split":
+        if self.activity_type != "action":
             self.server_action_id = False
+
+    @api.onchange("set_field_id")
+    def _onchange_set_field_id(self):
+        self.set_field_value = False
+        self.set_field_boolean = False
+        self.set_field_date = False
+        self.set_field_res_id = False
 
     # ------------------------------------------------------------
     # CRUD
@@ -1115,7 +1284,7 @@ class MarketingActivity(models.Model):
             if not mailing.active:
                 return _("Not sent: the template %(mailing)s is archived.", mailing=mailing.subject)
             if (
-                is_html_empty(mailing.body_html)
+                is_mail_body_empty(mailing.body_html)
                 if mailing.mailing_type == "mail"
                 else not (mailing.body_plaintext or "").strip()
             ):
@@ -1131,6 +1300,9 @@ class MarketingActivity(models.Model):
                 )
         elif self.activity_type == "split":
             return self._get_split_problem()
+        elif self.activity_type in RECORD_STEP_TYPES:
+            if problem := self._get_record_step_problem():
+                return _("Not run: %(reason)s", reason=problem)
         elif self.server_action_id.model_id != model:
             return _(
                 "Not run: the server action %(action)s no longer runs on %(model)s.",
@@ -1221,6 +1393,280 @@ class MarketingActivity(models.Model):
             return
         for res_id in res_ids:
             action.with_context(active_id=res_id, active_ids=[res_id]).run()
+
+    def _get_step_records(self, traces):
+        """The records of the batch, which a step on the record changes with
+        the rights of the user running it: refused (an error trace for each
+        record, with the reason) when he may not change them."""
+        records = self.env[self.model_name].browse(traces.mapped("res_id"))
+        try:
+            records.check_access("write")
+        except AccessError:
+            raise AccessError(
+                _(
+                    "Not run: %(user)s may not change this %(model)s record.",
+                    user=self.env.user.name,
+                    model=self.campaign_id.model_id.name,
+                )
+            ) from None
+        return records
+
+    def _execute_tag(self, traces, now):
+        """Add the tags to the batch's records, or remove them: one write."""
+        traces._set_state("processed", False, now)
+        records = self._get_step_records(traces)
+        command = Command.link if self.tag_operation == "add" else Command.unlink
+        records.write({self._get_tag_field().name: [command(tag.id) for tag in self.tag_ids]})
+
+    def _execute_mailing_list(self, traces, now):
+        """Subscribe the batch's mailing contacts to the list, or take them
+        out of it: one write. A contact who opted out of the list stays opted
+        out (his subscription is kept as it is)."""
+        traces._set_state("processed", False, now)
+        records = self._get_step_records(traces)
+        command = Command.link if self.mailing_list_operation == "add" else Command.unlink
+        records.write({"list_ids": [command(self.mailing_list_id.id)]})
+
+    def _execute_plan_activity(self, traces, now):
+        """Plan the activity on each record of the batch, for the chosen user
+        or the record's salesperson (the user running the step when the
+        record has none)."""
+        traces._set_state("processed", False, now)
+        records = self._get_step_records(traces)
+        deadline = fields.Date.context_today(self) + timedelta(days=self.plan_deadline_days)
+        for record in records:
+            user = (
+                self.plan_user_id
+                if self.plan_user_type == "user"
+                else record.user_id or self.env.user
+            )
+            record.activity_schedule(
+                activity_type_id=self.plan_activity_type_id.id,
+                summary=self.plan_summary or "",
+                date_deadline=deadline,
+                user_id=user.id,
+            )
+
+    def _execute_note(self, traces, now):
+        """Log the text as a note on each record of the batch, escaped: it is
+        text, never a template."""
+        traces._set_state("processed", False, now)
+        records = self._get_step_records(traces)
+        body = plaintext2html(self.note_body)
+        for record in records:
+            record.message_post(body=body, message_type="comment", subtype_xmlid="mail.mt_note")
+
+    def _execute_set_field(self, traces, now):
+        """Write the value in the field of the batch's records: one write."""
+        traces._set_state("processed", False, now)
+        records = self._get_step_records(traces)
+        records.write({self._get_set_field().name: self._get_set_field_value()})
+
+    # ------------------------------------------------------------
+    # STEPS ON THE RECORD
+    # ------------------------------------------------------------
+
+    def _get_tag_field(self):
+        """The field holding the contact tags of the target (Tags of a contact
+        or a mailing contact), or None."""
+        self.ensure_one()
+        if self.model_name not in self.env:
+            return None
+        fields_by_name = self.env[self.model_name]._fields
+        for name in ("category_id", "tag_ids"):
+            field = fields_by_name.get(name)
+            if (
+                field
+                and field.type == "many2many"
+                and field.store
+                and field.comodel_name == "res.partner.category"
+            ):
+                return field
+        return None
+
+    def _is_settable_field(self, field):
+        """Whether "Update a Field" may write ``field``: a plain stored field
+        of the target, neither computed nor related nor technical, that the
+        user may read and write (a link only to a business record)."""
+        if (
+            not field.store
+            or field.compute
+            or field.related
+            or field.readonly
+            or field.type not in SET_FIELD_TYPES
+            or field.name in SET_FIELD_FORBIDDEN
+            or field.name.startswith(("message_", "activity_", "website_message_"))
+            or not (self.env.su or field.is_accessible(self.env))
+        ):
+            return False
+        if field.type == "many2one":
+            comodel = field.comodel_name
+            return not (
+                comodel in SET_FIELD_FORBIDDEN_RELATIONS
+                or comodel.startswith("ir.")
+                or comodel not in self.env
+                or self.env[comodel]._transient
+                or self.env[comodel]._abstract
+            )
+        return True
+
+    def _get_set_field(self):
+        """The field of the target "Update a Field" writes, or None when none
+        is chosen or it may not be set."""
+        self.ensure_one()
+        if not self.set_field_id or self.model_name not in self.env:
+            return None
+        field = self.env[self.model_name]._fields.get(self.set_field_id.name)
+        if (
+            self.set_field_id.model != self.model_name
+            or not field
+            or not self._is_settable_field(field)
+        ):
+            return None
+        return field
+
+    def _get_set_field_value(self):
+        """The value "Update a Field" writes, converted for its field, or a
+        ValidationError saying what is expected."""
+        self.ensure_one()
+        field = self._get_set_field()
+        text = (self.set_field_value or "").strip()
+
+        def refuse(expected):
+            return ValidationError(
+                _(
+                    "Activity %(activity)s cannot set %(field)s to “%(value)s”: %(expected)s",
+                    activity=self.name,
+                    field=self.set_field_id.field_description,
+                    value=text,
+                    expected=expected,
+                )
+            )
+
+        if field.type in ("char", "text"):
+            if field.type == "char" and field.size and len(text) > field.size:
+                raise refuse(_("at most %(size)s characters.", size=field.size))
+            return self.set_field_value or False
+        if field.type == "integer":
+            try:
+                value = int(text or 0)
+            except ValueError:
+                raise refuse(_("a whole number is expected.")) from None
+            if not -(2**31) <= value < 2**31:
+                raise refuse(_("the number is too large."))
+            return value
+        if field.type == "float":
+            try:
+                value = float(text or 0)
+            except ValueError:
+                raise refuse(_("a number is expected (e.g. 12.5).")) from None
+            if not math.isfinite(value):
+                raise refuse(_("a number is expected (e.g. 12.5)."))
+            return value
+        if field.type == "boolean":
+            return self.set_field_boolean
+        if field.type == "date":
+            return self.set_field_date
+        if field.type == "selection":
+            if not text:
+                return False
+            for key, label in field._description_selection(self.env):
+                if text in (str(key), label) or text.casefold() == str(label).casefold():
+                    return key
+            raise refuse(_("choose one of: %(choices)s.", choices=self.set_field_choices))
+        # many2one: a record the user can read, or empty
+        if not self.set_field_res_id:
+            return False
+        linked = self.env[field.comodel_name].browse(self.set_field_res_id).exists()
+        if not linked or not linked.has_access("read"):
+            raise refuse(
+                _(
+                    "choose a record of %(model)s that you can read.",
+                    model=self.env["ir.model"]._get(field.comodel_name).name,
+                )
+            )
+        return linked.id
+
+    def _get_record_step_problem(self):
+        """Why this step on the record cannot run on the campaign's target as
+        it is set, or None."""
+        self.ensure_one()
+        target = self.campaign_id.model_id.name
+        Target = self.env[self.model_name] if self.model_name in self.env else None
+        kind = self.activity_type
+        if kind == "tag":
+            if not self._get_tag_field():
+                return _(
+                    "Activity %(activity)s tags records with contact tags, which %(model)s "
+                    "records do not have.",
+                    activity=self.name,
+                    model=target,
+                )
+            if not self.tag_ids or len(self.tag_ids) > MAX_STEP_TAGS:
+                return _(
+                    "Activity %(activity)s needs between 1 and %(max)s tags.",
+                    activity=self.name,
+                    max=MAX_STEP_TAGS,
+                )
+        elif kind == "mailing_list":
+            list_field = Target is not None and Target._fields.get("list_ids")
+            if not list_field or list_field.comodel_name != "mailing.list":
+                return _(
+                    "Activity %(activity)s adds records to a mailing list: only mailing "
+                    "contacts are in lists, not %(model)s records.",
+                    activity=self.name,
+                    model=target,
+                )
+            if not self.mailing_list_id:
+                return _("Activity %(activity)s needs a mailing list.", activity=self.name)
+        elif kind == "plan_activity":
+            if Target is None or "activity_ids" not in Target._fields:
+                return _(
+                    "Activity %(activity)s plans an activity: %(model)s records have none.",
+                    activity=self.name,
+                    model=target,
+                )
+            if not self.plan_activity_type_id:
+                return _("Activity %(activity)s needs an activity type.", activity=self.name)
+            if not 0 <= self.plan_deadline_days <= MAX_INTERVALS["days"]:
+                return _(
+                    "The deadline of activity %(activity)s must be between 0 and %(max)s days.",
+                    activity=self.name,
+                    max=MAX_INTERVALS["days"],
+                )
+            if self.plan_user_type == "user" and not self.plan_user_id:
+                return _("Activity %(activity)s needs the user to assign.", activity=self.name)
+            if self.plan_user_type == "salesperson":
+                user_field = Target._fields.get("user_id")
+                if not user_field or user_field.comodel_name != "res.users":
+                    return _(
+                        "Activity %(activity)s assigns the record's salesperson: %(model)s "
+                        "records have none. Choose a user.",
+                        activity=self.name,
+                        model=target,
+                    )
+        elif kind == "note":
+            if Target is None or "message_ids" not in Target._fields:
+                return _(
+                    "Activity %(activity)s logs a note: %(model)s records have no chatter.",
+                    activity=self.name,
+                    model=target,
+                )
+            if not (self.note_body or "").strip() or len(self.note_body) > MAX_NOTE_LENGTH:
+                return _(
+                    "The note of activity %(activity)s must have between 1 and %(max)s characters.",
+                    activity=self.name,
+                    max=MAX_NOTE_LENGTH,
+                )
+        elif kind == "set_field" and not self._get_set_field():
+            return _(
+                "Activity %(activity)s must update a plain field of %(model)s that you can "
+                "change: text, number, yes/no, choice, date or link (not computed, related "
+                "or technical).",
+                activity=self.name,
+                model=target,
+            )
+        return None
 
     # ------------------------------------------------------------
     # TIMING

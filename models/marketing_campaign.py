@@ -8,11 +8,12 @@ import pytz
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
-from odoo.tools import SQL, is_html_empty
+from odoo.tools import SQL
 
 from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 
 from ..tools.cache import invalidate_dependents
+from ..tools.content import is_mail_body_empty
 from ..tools.filter_eval import FilterError, FilterEvaluator
 from ..tools.filter_words import describe_domain
 from ..tools.triggers import EVENTS
@@ -697,7 +698,7 @@ class MarketingCampaign(models.Model):
         """Every email to send has a body, every SMS a text."""
         for activity in self.marketing_activity_ids:
             mailing = activity.mass_mailing_id
-            if activity.activity_type == "email" and is_html_empty(mailing.body_html):
+            if activity.activity_type == "email" and is_mail_body_empty(mailing.body_html):
                 raise UserError(
                     _(
                         "The email of activity %(activity)s is empty: write its content "

@@ -1,6 +1,6 @@
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 # the order of the cards in the Campaigns view
@@ -45,13 +45,14 @@ RECIPIENT_NAMES = {
 
 class MarketingCampaign(models.Model):
     """The campaign templates of the Campaigns view (also for RPC): each
-    builds a draft campaign with its workflow, its mailings and its server
-    actions, ready to start.
+    builds a draft campaign with its workflow and its mailings, ready to start.
 
-    Server actions never need code editing: they are non-code actions (update
-    a record, schedule an activity) or one line calling a method of the target
-    model. The lead templates need CRM, an optional companion: they are offered
-    only when ``crm.lead`` exists, and nothing here imports CRM.
+    Their steps on the record are activities of their own (tag, mailing list,
+    plan an activity, update a field), run with the rights of the campaign's
+    responsible. Only Welcome Flow's bounce step is a server action: one line
+    calling a method of the target model, which nobody has to edit. The lead
+    templates need CRM, an optional companion: they are offered only when
+    ``crm.lead`` exists, and nothing here imports CRM.
     """
 
     _inherit = "marketing.campaign"
@@ -174,14 +175,11 @@ class MarketingCampaign(models.Model):
         self._create_template_activity(
             campaign,
             self.env._("Tag as hot"),
-            server_action=self._create_template_server_action(
-                campaign,
-                self.env._("Tag as hot"),
-                state="object_write",
-                update_path="category_id",
-                update_m2m_operation="add",
-                value=str(self._get_hot_tag().id),
-            ),
+            step={
+                "activity_type": "tag",
+                "tag_operation": "add",
+                "tag_ids": [Command.set(self._get_hot_tag().ids)],
+            },
             parent=welcome,
             trigger="mail_click",
             interval=(0, "hours"),
@@ -285,14 +283,11 @@ class MarketingCampaign(models.Model):
         self._create_template_activity(
             campaign,
             self.env._("Add to list"),
-            server_action=self._create_template_server_action(
-                campaign,
-                self.env._("Add To Confirmed List"),
-                state="object_write",
-                update_path="list_ids",
-                update_m2m_operation="add",
-                value=str(confirmed_list.id),
-            ),
+            step={
+                "activity_type": "mailing_list",
+                "mailing_list_operation": "add",
+                "mailing_list_id": confirmed_list.id,
+            },
             parent=confirmation,
             trigger="mail_click",
             interval=(0, "hours"),
@@ -319,17 +314,7 @@ class MarketingCampaign(models.Model):
         self._create_template_activity(
             campaign,
             self.env._("Follow up"),
-            server_action=self._create_template_server_action(
-                campaign,
-                self.env._("Plan a follow-up call"),
-                state="next_activity",
-                activity_type_id=self.env.ref("mail.mail_activity_data_call").id,
-                activity_summary=self.env._("Follow up: the catalog interested them"),
-                activity_date_deadline_range=1,
-                activity_date_deadline_range_type="days",
-                activity_user_type="generic",
-                activity_user_field_name="user_id",
-            ),
+            step=self._get_template_call_step(self.env._("Follow up: the catalog interested them")),
             parent=catalog,
             trigger="mail_click",
             interval=(0, "hours"),
@@ -368,17 +353,7 @@ class MarketingCampaign(models.Model):
         self._create_template_activity(
             campaign,
             self.env._("Schedule a call"),
-            server_action=self._create_template_server_action(
-                campaign,
-                self.env._("Schedule a call with the salesperson"),
-                state="next_activity",
-                activity_type_id=self.env.ref("mail.mail_activity_data_call").id,
-                activity_summary=self.env._("Call about their new request"),
-                activity_date_deadline_range=1,
-                activity_date_deadline_range_type="days",
-                activity_user_type="generic",
-                activity_user_field_name="user_id",
-            ),
+            step=self._get_template_call_step(self.env._("Call about their new request")),
             interval=(0, "hours"),
             validity=(1, "days"),
         )
@@ -407,13 +382,12 @@ class MarketingCampaign(models.Model):
         self._create_template_activity(
             campaign,
             self.env._("Set priority high"),
-            server_action=self._create_template_server_action(
-                campaign,
-                self.env._("Set priority high"),
-                state="object_write",
-                update_path="priority",
-                value="2",
-            ),
+            step={
+                "activity_type": "set_field",
+                "set_field_id": self.env["ir.model.fields"]._get("crm.lead", "priority").id,
+                # High
+                "set_field_value": "2",
+            },
             parent=welcome,
             trigger="mail_open",
             interval=(0, "hours"),
@@ -446,13 +420,16 @@ class MarketingCampaign(models.Model):
         name,
         mailing=None,
         server_action=None,
+        step=None,
         parent=None,
         trigger="begin",
         interval=(1, "hours"),
         validity=None,
         split_weight=0,
     ):
-        if not mailing and not server_action:
+        if step:
+            content = step
+        elif not mailing and not server_action:
             content = {"activity_type": "split"}
         elif server_action:
             content = {"activity_type": "action", "server_action_id": server_action.id}
@@ -555,6 +532,17 @@ class MarketingCampaign(models.Model):
             }
         )
         return action.sudo(False)
+
+    @api.model
+    def _get_template_call_step(self, summary):
+        """A call planned for the lead's salesperson, due the next day."""
+        return {
+            "activity_type": "plan_activity",
+            "plan_activity_type_id": self.env.ref("mail.mail_activity_data_call").id,
+            "plan_summary": summary,
+            "plan_deadline_days": 1,
+            "plan_user_type": "salesperson",
+        }
 
     @api.model
     def _get_confirmed_contacts_list(self):

@@ -188,6 +188,39 @@ class MarketingTrace(models.Model):
         traces._complete_participants()
         return True
 
+    def action_retry(self):
+        """Schedule the failed traces again, due now: the scheduler (or Run,
+        on a test) runs them with the rights of whoever runs the campaign. A
+        trace that already scheduled the steps after it ran, and its message
+        failed later: running it again would plan them twice, so it is
+        refused."""
+        traces = self.filtered(lambda t: t.state == "error")
+        if not traces:
+            raise UserError(_("Only failed traces can be retried."))
+        traces.check_access("write")
+        if started := traces.filtered("child_ids"):
+            raise UserError(
+                _(
+                    "The trace of %(activity)s already planned the steps after it: it cannot "
+                    "run again.",
+                    activity=started[0].activity_id.name,
+                )
+            )
+        if removed := traces.filtered(lambda t: t.participant_id.state == "unlinked"):
+            raise UserError(
+                _(
+                    "The record of the trace of %(activity)s no longer exists: it cannot run "
+                    "again.",
+                    activity=removed[0].activity_id.name,
+                )
+            )
+        now = fields.Datetime.now()
+        traces._set_state("scheduled", False, now)
+        # sudo: the state is the engine's; the user may write these traces (checked above)
+        traces.participant_id.filtered(lambda p: p.state == "completed").sudo().state = "running"
+        self._wake_scheduler()
+        return True
+
     def action_cancel(self):
         traces = self.filtered(lambda t: t.state == "scheduled")
         traces.check_access("write")

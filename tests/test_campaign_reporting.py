@@ -183,8 +183,9 @@ class TestCampaignReporting(MarketingAutomationCommon):
         # the same template twice is the same title: allowed
         self._create_activity(campaign, "email", name="Again")
         empty = self._create_marketing_mailing("Empty", "mail")
-        empty.body_html = "<p><br></p>"
         self._create_activity(campaign, "email", name="Empty one", mass_mailing_id=empty.id)
+        # emptied once chosen (an empty one is refused when the activity is saved)
+        empty.body_html = "<p><br></p>"
         with self.assertRaises(UserError) as caught:
             campaign.action_start_campaign()
         self.assertIn("Empty one", str(caught.exception))

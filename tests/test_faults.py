@@ -202,19 +202,20 @@ class TestBadInput(MarketingAutomationCommon):
                 }
             ],
         )[0]
-        email_id = self._rpc(
-            "marketing.activity",
-            "create",
-            [
-                {
-                    "name": "Empty email",
-                    "campaign_id": campaign_id,
-                    "activity_type": "email",
-                    "mass_mailing_id": mailing_id,
-                    "interval_number": 0,
-                }
-            ],
-        )[0]
+        email_values = {
+            "name": "Empty email",
+            "campaign_id": campaign_id,
+            "activity_type": "email",
+            "mass_mailing_id": mailing_id,
+            "interval_number": 0,
+        }
+        # refused when the activity is saved, then emptied once chosen
+        with self.assertRaises(ValidationError) as caught:
+            self._rpc("marketing.activity", "create", [email_values])
+        self.assertIn("The email Empty of activity Empty email is empty", str(caught.exception))
+        self._rpc("mailing.mailing", "write", [mailing_id], {"body_html": "<p>Hello</p>"})
+        email_id = self._rpc("marketing.activity", "create", [email_values])[0]
+        self._rpc("mailing.mailing", "write", [mailing_id], {"body_html": "<p><br></p>"})
         with self.assertRaises(UserError) as caught:
             self._rpc("marketing.campaign", "action_start_campaign", [campaign_id])
         self.assertIn("The email of activity Empty email is empty", str(caught.exception))

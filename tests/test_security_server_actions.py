@@ -124,21 +124,21 @@ class TestSecurityServerActions(MarketingAutomationCommon):
 
     @mute_logger("odoo.models")
     def test_manager_cannot_rewrite_template_action(self):
-        """The administrator's Double Opt-in action *Add To Confirmed List*
+        """The administrator's Welcome Flow action *Remove bounced address*
         stays as the template made it, whoever tries to rewrite it."""
         Campaign = self.env["marketing.campaign"].with_user(self.user_admin)
         campaign = Campaign.browse(
-            Campaign.action_create_campaign_from_template("double_opt_in")["res_id"]
+            Campaign.action_create_campaign_from_template("welcome")["res_id"]
         )
         action = campaign.marketing_activity_ids.server_action_id.with_user(self.user_admin)
-        self.assertEqual(action.name, "Add To Confirmed List")
-        before = action.read(["evaluation_type", "value", "update_path", "state"])
+        self.assertEqual(action.name, "Remove bounced address")
+        before = action.read(["evaluation_type", "value", "update_path", "state", "code"])
         manager, user = self.user_marketing_manager, self.user_marketing_automation
         for attacker in (manager, user):
             as_attacker = action.with_user(attacker)
             with self.subTest(attacker=attacker.login):
                 # he sees the action he may pick, and changes nothing of it
-                self.assertEqual(as_attacker.name, "Add To Confirmed List")
+                self.assertEqual(as_attacker.name, "Remove bounced address")
                 with self.assertRefused():
                     as_attacker.write({"evaluation_type": "equation", "value": PROMOTE})
                 with self.assertRefused():
@@ -148,11 +148,9 @@ class TestSecurityServerActions(MarketingAutomationCommon):
                 with self.assertRefused():
                     as_attacker.unlink()
         action.invalidate_recordset()
-        self.assertEqual(action.read(["evaluation_type", "value", "update_path", "state"]), before)
-        # the administrator runs it: it does what the template made it do
-        contact = self.env["mailing.contact"].create({"name": "Yes", "email": "ok@example.com"})
-        action.with_context(active_model="mailing.contact", active_ids=contact.ids).run()
-        self.assertEqual(contact.list_ids.mapped("name"), ["Confirmed contacts"])
+        self.assertEqual(
+            action.read(["evaluation_type", "value", "update_path", "state", "code"]), before
+        )
         self._assert_not_administrator(manager)
         self._assert_not_administrator(user)
 
@@ -395,15 +393,17 @@ class TestSecurityServerActions(MarketingAutomationCommon):
         self.assertIn("Confirmed contacts", str(caught.exception))
         self.assertIn("Double Opt-in", str(caught.exception))
         self.assertTrue(confirmed.exists())
-        self.assertEqual(campaign.marketing_activity_ids.server_action_id.value, str(confirmed.id))
-        # once no campaign's action uses it (a Settings administrator points them
-        # elsewhere), the list can go
+        add_to_list = campaign.marketing_activity_ids.filtered("mailing_list_id")
+        self.assertEqual(add_to_list.mailing_list_id, confirmed)
+        # once no campaign's step uses it, the list can go
         other.unlink()
-        actions = (
-            self.env["ir.actions.server"]
+        # (the demo's Double Opt-in campaign uses it too)
+        users_of_list = (
+            self.env["marketing.activity"]
             .with_user(self.user_admin)
-            .search([("value", "=", str(confirmed.id)), ("update_path", "=", "list_ids")])
+            .search([("mailing_list_id", "=", confirmed.id)])
         )
-        actions.value = str(self.env["mailing.list"].create({"name": "Elsewhere"}).id)
+        self.assertIn(add_to_list, users_of_list)
+        users_of_list.mailing_list_id = self.env["mailing.list"].create({"name": "Elsewhere"})
         confirmed.unlink()
         self.assertFalse(confirmed.exists())

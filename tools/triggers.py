@@ -236,5 +236,10 @@ ACTIVITY_TYPE_ICONS = {
     "sms": "fa-mobile",
     "action": "fa-gears",
     "split": "fa-code-fork",
+    "tag": "fa-tag",
+    "mailing_list": "fa-list-ul",
+    "plan_activity": "fa-calendar-check-o",
+    "note": "fa-sticky-note-o",
+    "set_field": "fa-pencil-square-o",
 }
 DEFAULT_ACTIVITY_TYPE_ICON = "fa-gears"

@@ -32,6 +32,31 @@ export const WORKFLOW_VOCABULARY = {
             "label": "A/B split",
             "icon": "fa-code-fork",
             "measures": []
+        },
+        "tag": {
+            "label": "Tag",
+            "icon": "fa-tag",
+            "measures": []
+        },
+        "mailing_list": {
+            "label": "Mailing List",
+            "icon": "fa-list-ul",
+            "measures": []
+        },
+        "plan_activity": {
+            "label": "Plan an Activity",
+            "icon": "fa-calendar-check-o",
+            "measures": []
+        },
+        "note": {
+            "label": "Log a Note",
+            "icon": "fa-sticky-note-o",
+            "measures": []
+        },
+        "set_field": {
+            "label": "Update a Field",
+            "icon": "fa-pencil-square-o",
+            "measures": []
         }
     },
     "triggers": {
@@ -161,6 +186,36 @@ export const WORKFLOW_VOCABULARY = {
             ]
         ],
         "split": [
+            [
+                "activity",
+                "After the activity"
+            ]
+        ],
+        "tag": [
+            [
+                "activity",
+                "After the activity"
+            ]
+        ],
+        "mailing_list": [
+            [
+                "activity",
+                "After the activity"
+            ]
+        ],
+        "plan_activity": [
+            [
+                "activity",
+                "After the activity"
+            ]
+        ],
+        "note": [
+            [
+                "activity",
+                "After the activity"
+            ]
+        ],
+        "set_field": [
             [
                 "activity",
                 "After the activity"

@@ -44,6 +44,7 @@ export class TraceTreeField extends Component {
                 message: data.state_msg || "",
                 canRun: data.state === "scheduled" && this.props.record.data.is_test,
                 canCancel: data.state === "scheduled",
+                canRetry: data.state === "error",
             };
         });
     }
