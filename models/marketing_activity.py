@@ -142,9 +142,7 @@ class MarketingActivity(models.Model):
         "records end in error.",
     )
     # steps on the record, run through the ORM with the rights of the campaign's user
-    tag_operation = fields.Selection(
-        LIST_OPERATIONS, string="Tag Operation", default="add", required=True
-    )
+    tag_operation = fields.Selection(LIST_OPERATIONS, default="add", required=True)
     tag_ids = fields.Many2many(
         "res.partner.category",
         "marketing_activity_partner_category_rel",
@@ -157,7 +155,6 @@ class MarketingActivity(models.Model):
     )
     mailing_list_id = fields.Many2one(
         "mailing.list",
-        string="Mailing List",
         ondelete="restrict",
         index="btree_not_null",
         help="The list the mailing contact is added to (or removed from). A contact who "
