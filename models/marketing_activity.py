@@ -40,6 +40,7 @@ class MarketingActivity(models.Model):
 
     _name = "marketing.activity"
     _description = "Marketing Automation Activity"
+    _inherit = ["marketing.filter.mixin"]
     _order = "sequence, interval_standardized, id"
     _check_company_auto = True
 
@@ -145,15 +146,10 @@ class MarketingActivity(models.Model):
     # filter and expiry
     domain = fields.Char(
         "Activity Filter",
-        default="[]",
-        required=True,
         help="Participants whose record does not match this filter when the activity runs "
         "are rejected, for this activity and all its children.",
     )
     favorite_filter_id = fields.Many2one(
-        "marketing.favorite.filter",
-        store=False,
-        domain="[('model_id', '=', model_id)]",
         help="Load a saved filter into the filter of the activity.",
     )
     applied_domain = fields.Char(
@@ -516,7 +512,7 @@ class MarketingActivity(models.Model):
     @api.constrains("domain", "campaign_id")
     def _check_domain(self):
         for activity in self:
-            activity.campaign_id._parse_domain(activity.domain)
+            activity._parse_domain(activity.domain)
 
     @api.constrains("activity_type", "mass_mailing_id", "server_action_id", "campaign_id")
     def _check_activity_content(self):
@@ -655,12 +651,6 @@ class MarketingActivity(models.Model):
                         action=single[0].name,
                     )
                 )
-
-    @api.onchange("favorite_filter_id")
-    def _onchange_favorite_filter_id(self):
-        if self.favorite_filter_id:
-            self.domain = self.favorite_filter_id.domain
-            self.favorite_filter_id = False
 
     @api.constrains("split_weight")
     def _check_split_weight(self):
@@ -1039,13 +1029,16 @@ class MarketingActivity(models.Model):
     def _get_applied_domain(self):
         """The campaign filter AND the filters of the activity and its ancestors."""
         self.ensure_one()
-        campaign = self.campaign_id
-        domains = [campaign._parse_domain(campaign.domain)]
+        domains = [self.campaign_id._get_applied_domain()]
         activity = self
         while activity:
-            domains.append(campaign._parse_domain(activity.domain))
+            domains.append(activity._parse_domain(activity.domain))
             activity = activity.parent_id
         return expression.AND(domains)
+
+    def _get_filter_user(self):
+        """An activity's filter reads the values of its campaign's filter."""
+        return self.campaign_id._get_filter_user()
 
     # ------------------------------------------------------------
     # EXECUTION

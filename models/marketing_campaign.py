@@ -1,4 +1,3 @@
-import ast
 import logging
 import threading
 from datetime import datetime, time, timedelta
@@ -14,7 +13,6 @@ from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 
 from ..tools.cache import invalidate_dependents
 from ..tools.filter_eval import FilterError, FilterEvaluator
-from ..tools.filter_words import describe_domain
 from ..tools.triggers import EVENTS
 from .marketing_trace import TRANSIENT_ERRORS
 
@@ -47,9 +45,6 @@ MANAGER_GROUP = "marketing_automation_community.group_marketing_automation_manag
 # from a remote call (a JSON context holds no Python object), so users cannot
 STATE_CHANGE_KEY = "marketing_automation_state_change"
 STATE_CHANGE = object()
-# parsed filters kept in the cursor's cache (see _parse_domain)
-PARSED_FILTERS_CACHE = "marketing_automation_community.parsed_filters"
-MAX_PARSED_FILTERS = 2_000
 # the condition that Odoo's filter editor writes for its "Include archived" switch
 ARCHIVED_LEAF = ("active", "in", [True, False])
 # the workflow and enrolment settings: whoever changes them becomes responsible
@@ -76,7 +71,7 @@ class MarketingCampaign(models.Model):
 
     _name = "marketing.campaign"
     _description = "Marketing Automation Campaign"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "marketing.filter.mixin"]
     _order = "create_date DESC, id DESC"
     _check_company_auto = True
 
@@ -141,9 +136,6 @@ class MarketingCampaign(models.Model):
         string="Target Model", related="model_id.model", store=True, readonly=True
     )
     domain = fields.Char(
-        "Filter",
-        default="[]",
-        required=True,
         help="Only records matching this filter are enrolled, and every activity re-checks it.",
     )
     include_archived = fields.Boolean(
@@ -156,9 +148,6 @@ class MarketingCampaign(models.Model):
         "condition that Odoo's filter editor writes with its Include archived switch.",
     )
     favorite_filter_id = fields.Many2one(
-        "marketing.favorite.filter",
-        store=False,
-        domain="[('model_id', '=', model_id)]",
         help="Load a saved filter into the filter of the campaign.",
     )
     unique_field_id = fields.Many2one(
@@ -284,8 +273,8 @@ class MarketingCampaign(models.Model):
         filter editor's switch, so both always agree."""
         for campaign in self:
             try:
-                domain = ast.literal_eval(campaign.domain or "[]")
-            except (ValueError, SyntaxError):
+                domain = FilterEvaluator.literal(self.env._).evaluate(campaign.domain)
+            except FilterError:
                 raise UserError(
                     _(
                         "The filter of campaign %(campaign)s is computed: switch “Include "
@@ -372,12 +361,6 @@ class MarketingCampaign(models.Model):
         )
         for campaign in self:
             campaign.link_click_count = counts.get(campaign, 0)
-
-    @api.onchange("favorite_filter_id")
-    def _onchange_favorite_filter_id(self):
-        if self.favorite_filter_id:
-            self.domain = self.favorite_filter_id.domain
-            self.favorite_filter_id = False
 
     @api.constrains("domain", "model_id")
     def _check_domain(self):
@@ -855,82 +838,9 @@ class MarketingCampaign(models.Model):
     # TOOLS
     # ------------------------------------------------------------
 
-    def _get_filter_evaluator(self):
-        """Filters are evaluated with plain values only (see
-        ``tools.filter_eval``): the responsible's id, time zone and date, and
-        the campaign's company."""
-        user = self.user_id or self.env.user
-        company = self.company_id or self.env.company
-        return FilterEvaluator(
-            names={"uid": user.id, "company_id": company.id, "company_ids": company.ids},
-            today=fields.Date.context_today(self.with_user(user)),
-            tz=user.tz,
-            translate=self.env._,
-        )
-
-    def _parse_domain(self, domain, model_name=None):
-        """Evaluate a filter of the campaign and check it against the target
-        model; raise a ValidationError when it cannot be used.
-
-        Each filter is parsed once per transaction for a given model, user and
-        evaluation values (``PARSED_FILTERS_CACHE`` of the cursor's cache): an
-        activity's applied filter joins those of all its ancestors, which are
-        then read again without being parsed again."""
-        self.ensure_one()
-        model_name = model_name or self.model_name
-        evaluator = self._get_filter_evaluator()
-        key = (domain, model_name, self.env.uid, self.env.su, evaluator.key)
-        cache = self.env.cr.cache.setdefault(PARSED_FILTERS_CACHE, {})
-        if key in cache:
-            return list(cache[key])
-        model_label = self.model_id.name or model_name
-        try:
-            parsed = expression.normalize_domain(evaluator.evaluate(domain))
-            self.env[model_name]._search(parsed)
-        except FilterError as error:
-            raise ValidationError(
-                _(
-                    "The filter %(domain)s cannot be used for %(model)s: %(error)s",
-                    domain=self._shorten(domain),
-                    model=model_label,
-                    error=error,
-                )
-            ) from None
-        except Exception as error:  # noqa: BLE001 - any field or value error is a bad filter
-            _logger.info("Invalid filter %r on %s: %s", self._shorten(domain), model_name, error)
-            raise ValidationError(
-                _(
-                    "The filter %(domain)s is not valid for %(model)s: check its fields and "
-                    "values (%(error)s).",
-                    domain=self._shorten(domain),
-                    model=model_label,
-                    error=error
-                    if isinstance(error, UserError | ValueError)
-                    else type(error).__name__,
-                )
-            ) from None
-        if len(cache) >= MAX_PARSED_FILTERS:
-            cache.clear()
-        cache[key] = tuple(parsed)
-        return list(parsed)
-
-    @api.model
-    def _describe_domain(self, domain, model_name):
-        """The filter ``domain`` on ``model_name`` in words, or why it cannot be read."""
-        if not model_name or model_name not in self.env:
-            return False
-        try:
-            parsed = self.new({"model_id": self.env["ir.model"]._get_id(model_name)})._parse_domain(
-                domain, model_name
-            )
-        except ValidationError:
-            return _("Invalid filter")
-        return describe_domain(self.env[model_name], parsed, self.env._)
-
-    @staticmethod
-    def _shorten(text, size=200):
-        text = text or ""
-        return text if len(text) <= size else f"{text[: size - 3]}..."
+    def _get_filter_user(self):
+        """A campaign's filters read the responsible's id, time zone and date."""
+        return self.user_id or self.env.user
 
     @api.model
     def _get_allowed_target_models(self):

@@ -10,7 +10,7 @@ from odoo.tests import tagged, users
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
-from ..models.marketing_campaign import PARSED_FILTERS_CACHE
+from ..models.marketing_filter_mixin import PARSED_FILTERS_CACHE
 from ..tools.filter_eval import FilterEvaluator
 from ..tools.filter_words import describe_domain
 from .common import MarketingAutomationCommon
