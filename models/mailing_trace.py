@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError
 
+from ..tools.campaign_batch import get_campaign_batch
 from ..tools.triggers import EVENTS
 
 
@@ -20,15 +21,13 @@ class MailingTrace(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         """The link to a marketing trace is the engine's: it is set from the
-        batch being sent (``marketing.activity._send_mailing``), never given
-        by a user."""
+        batch being sent (``tools.campaign_batch``), never given by a user."""
         if not self.env.su and any(vals.get("marketing_trace_id") for vals in vals_list):
             raise AccessError(self._get_marketing_link_error())
-        marketing_trace_by_res_id = self.env.context.get("marketing_trace_by_res_id")
-        if marketing_trace_by_res_id:
+        if batch := get_campaign_batch(self.env):
             for vals in vals_list:
                 if not vals.get("marketing_trace_id") and vals.get("res_id"):
-                    vals["marketing_trace_id"] = marketing_trace_by_res_id.get(vals["res_id"])
+                    vals["marketing_trace_id"] = batch.get(vals["res_id"])
         return super().create(vals_list)
 
     def _get_marketing_link_error(self):

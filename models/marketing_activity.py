@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, is_html_empty
 
+from ..tools.campaign_batch import CAMPAIGN_BATCH_KEY, CampaignBatch
 from ..tools.split_stats import MIN_SPLIT_PARTICIPANTS, two_proportion_p_value
 from ..tools.timing import has_window, next_opening
 from ..tools.triggers import (
@@ -30,6 +31,9 @@ MAX_INTERVALS = {"hours": 87_600, "days": 3_650, "weeks": 520, "months": 120}
 MAX_WORKFLOW_DEPTH = 50
 MAX_CAMPAIGN_ACTIVITIES = 500
 MANAGER_GROUP = "marketing_automation_community.group_marketing_automation_manager"
+# the type of mailing (mailing.mailing.mailing_type) that each sending activity type sends
+MAILING_TYPES = {"email": "mail", "sms": "sms"}
+ACTIVITY_TYPES_BY_MAILING_TYPE = {mailing: activity for activity, mailing in MAILING_TYPES.items()}
 
 
 class MarketingActivity(models.Model):
@@ -231,9 +235,7 @@ class MarketingActivity(models.Model):
     @api.depends("activity_type")
     def _compute_mass_mailing_id_mailing_type(self):
         for activity in self:
-            activity.mass_mailing_id_mailing_type = {"email": "mail", "sms": "sms"}.get(
-                activity.activity_type
-            )
+            activity.mass_mailing_id_mailing_type = MAILING_TYPES.get(activity.activity_type)
 
     @api.depends("activity_type", "mass_mailing_id.body_plaintext")
     def _compute_sms_body(self):
@@ -1184,7 +1186,7 @@ class MarketingActivity(models.Model):
         for batch in traces._split_by_res_id():
             batch._set_state("processed", False, now)
             mailing = self.mass_mailing_id.with_context(
-                marketing_trace_by_res_id={trace.res_id: trace.id for trace in batch}
+                **{CAMPAIGN_BATCH_KEY: CampaignBatch((trace.res_id, trace.id) for trace in batch)}
             )
             getattr(mailing, send_method)(batch.mapped("res_id"))
         mailing_traces = self.env["mailing.trace"].search(

@@ -3,6 +3,8 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .marketing_activity import ACTIVITY_TYPES_BY_MAILING_TYPE
+
 # the order of the cards in the Campaigns view
 TEMPLATE_KEYS = (
     "hot_contacts",
@@ -458,7 +460,7 @@ class MarketingCampaign(models.Model):
             content = {"activity_type": "action", "server_action_id": server_action.id}
         else:
             content = {
-                "activity_type": "email" if mailing.mailing_type == "mail" else "sms",
+                "activity_type": ACTIVITY_TYPES_BY_MAILING_TYPE[mailing.mailing_type],
                 "mass_mailing_id": mailing.id,
             }
         return self.env["marketing.activity"].create(
