@@ -999,7 +999,7 @@ class MarketingCampaign(models.Model):
         )
         gone = Participant.browse(row[0] for row in self.env.cr.fetchall())
         if gone:
-            gone._action_unlink()
+            gone._mark_unlinked()
 
     def _enrol_new_participants(self, now):
         self.ensure_one()
