@@ -35,7 +35,7 @@ class MailingTrace(models.Model):
 
     def _get_marketing_click_token(self):
         """The signature of this message's tracked links: only its recipient
-        has it, so only he clicks for the campaign (per message, on the
+        has it, so only the recipient clicks for the campaign (per message, on the
         database secret, as Odoo signs its unsubscribe links)."""
         self.ensure_one()
         return tools.hmac(self.env(su=True), "marketing_automation_community-click", self.id)
@@ -51,7 +51,7 @@ class MailingTrace(models.Model):
         through the message the campaign sent for them (the mailing of their
         activity, to their record). Who may record an event is decided by
         access rights: Odoo's tracking routes and mail and SMS queues write in
-        sudo, a user only writes the messages of his companies' campaigns."""
+        sudo, a user only writes the messages of the campaigns of the user's companies."""
         # sudo: the activity's mailing decides, whoever recorded the event; the
         # traces are handled in sudo too (see write)
         return (

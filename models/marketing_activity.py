@@ -622,7 +622,7 @@ class MarketingActivity(models.Model):
 
     @api.constrains("server_action_id")
     def _check_server_action_groups(self):
-        """A user only sets a server action that he may run himself."""
+        """A user only sets a server action that the user may run."""
         if self.env.su:
             return
         for activity in self.filtered("server_action_id"):
@@ -804,7 +804,7 @@ class MarketingActivity(models.Model):
 
     def _get_usage_label(self, env):
         """How to name this activity to the user of ``env`` in a message: by its
-        name when he can read it, else only as part of a campaign."""
+        name when the user can read it, else only as part of a campaign."""
         self.ensure_one()
         if self.with_env(env).has_access("read"):
             return _(
@@ -1052,7 +1052,7 @@ class MarketingActivity(models.Model):
         responsible under the scheduler; never the superuser."""
         self.ensure_one()
         campaign = self.campaign_id
-        env = campaign._with_engine_user(campaign._get_acting_user()).env
+        env = campaign._with_running_user(campaign._get_running_user()).env
         self.with_env(env)._execute_batch(traces.with_env(env))
 
     def _execute_batch(self, traces):
@@ -1416,7 +1416,7 @@ class MarketingActivity(models.Model):
     def _execute_split(self, traces, now):
         """Assign each participant to one branch: the split trace is processed
         with the branch it chose, and ``_schedule_children`` schedules that
-        branch only (the others get no trace for him)."""
+        branch only (the others get no trace for it)."""
         self.env["marketing.trace"].flush_model()
         self.env["marketing.participant"].flush_model(["unique_key", "res_id"])
         self.flush_model()

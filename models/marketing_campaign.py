@@ -185,7 +185,7 @@ class MarketingCampaign(models.Model):
     marketing_activity_ids = fields.One2many("marketing.activity", "campaign_id", string="Workflow")
     participant_ids = fields.One2many("marketing.participant", "campaign_id", string="Participants")
     last_sync_date = fields.Datetime("Last Synchronization", copy=False, readonly=True)
-    sync_error = fields.Text(
+    scheduler_error = fields.Text(
         "Scheduler Error",
         copy=False,
         readonly=True,
@@ -503,7 +503,7 @@ class MarketingCampaign(models.Model):
             and not self.env.su
             and not ("user_id" in vals and self.env.user.has_group("base.group_system"))
         ):
-            # whoever changes what runs becomes responsible, whatever else he writes
+            # whoever changes what runs becomes responsible, whatever else is written
             # (only a Settings administrator names another responsible)
             vals = dict(vals, user_id=self.env.uid)
         res = super().write(vals)
@@ -527,7 +527,7 @@ class MarketingCampaign(models.Model):
     @api.model
     def _check_responsible_assignment(self, vals_list):
         """Participants are enrolled and server actions run with the rights of
-        the responsible: a user only makes himself responsible, and only
+        the responsible: a user only makes themselves responsible, and only
         Settings administrators choose someone else (a manager must not borrow
         the rights of the administrator)."""
         if self.env.su or self.env.user.has_group("base.group_system"):
@@ -544,7 +544,7 @@ class MarketingCampaign(models.Model):
 
     @api.model
     def _check_company_assignment(self, vals_list):
-        """A user only puts campaigns in the companies he belongs to."""
+        """A user only puts campaigns in the user's own companies."""
         if self.env.su:
             return
         companies = {vals["company_id"] for vals in vals_list if vals.get("company_id")}
@@ -845,7 +845,7 @@ class MarketingCampaign(models.Model):
     @api.model
     def _get_allowed_target_models(self):
         """The models a campaign of the current user may target: stored business
-        models that he can read, with a chatter (mailing contacts, contacts,
+        models that the user can read, with a chatter (mailing contacts, contacts,
         leads, registrations...), never technical or security ones."""
         models_ = self.env["ir.model"].search(
             [("is_mail_thread", "=", True), ("transient", "=", False)]
@@ -867,7 +867,7 @@ class MarketingCampaign(models.Model):
         self.ensure_one()
         return (
             self.env[self.model_name]
-            .with_user(self._get_acting_user())
+            .with_user(self._get_running_user())
             .with_context(
                 allowed_company_ids=self.company_id.ids, active_test=not self.include_archived
             )
@@ -875,7 +875,7 @@ class MarketingCampaign(models.Model):
 
     def _check_engine_caller(self):
         """Enrolment and execution run with the responsible's rights: a user
-        runs them on his own campaigns only, unless he is an administrator
+        runs them on the user's own campaigns only, unless an administrator
         (Marketing Automation or Settings); the scheduler runs them all."""
         self.check_access("write")
         user = self.env.user
@@ -897,7 +897,7 @@ class MarketingCampaign(models.Model):
                 )
             )
 
-    def _get_engine_user(self):
+    def _get_responsible(self):
         """The responsible, whose rights enrol the participants and run the
         activities under the scheduler; never the superuser."""
         self.ensure_one()
@@ -912,20 +912,27 @@ class MarketingCampaign(models.Model):
             )
         return user
 
-    def _get_acting_user(self):
-        """Who runs the campaign now: the current user when he clicked (Run on
-        a trace of a test), the responsible when the caller is the superuser
+    def _get_running_user(self):
+        """Who runs the campaign now: the current user who clicked (Run on a
+        trace of a test), the responsible when the caller is the superuser
         (the scheduler, data files, code in sudo)."""
         self.ensure_one()
         if self.env.su or self.env.user._is_superuser():
-            return self._get_engine_user()
+            return self._get_responsible()
         return self.env.user
 
-    def _with_engine_user(self, user=None):
+    def _with_running_user(self, user=None):
         """This campaign run by ``user`` (by default its responsible) in its
         company: the environment in which the engine enrols and executes."""
         self.ensure_one()
-        user = user or self._get_engine_user()
+        user = self._check_running_user(user)
+        return self.with_user(user).with_context(allowed_company_ids=self.company_id.ids)
+
+    def _check_running_user(self, user=None):
+        """Raise when ``user`` (by default the responsible) cannot run the
+        campaign; return the user."""
+        self.ensure_one()
+        user = user or self._get_responsible()
         if self.company_id not in user.company_ids:
             raise UserError(
                 _(
@@ -936,7 +943,7 @@ class MarketingCampaign(models.Model):
                     company=self.company_id.name,
                 )
             )
-        return self.with_user(user).with_context(allowed_company_ids=self.company_id.ids)
+        return user
 
     def _get_applied_domain(self):
         self.ensure_one()
@@ -969,7 +976,7 @@ class MarketingCampaign(models.Model):
         self._check_engine_caller()
         now = fields.Datetime.now()
         for campaign in self.filtered(lambda c: c.marketing_activity_ids):
-            campaign = campaign._with_engine_user()
+            campaign = campaign._with_running_user()
             campaign._unlink_gone_participants()
             campaign._reach_goal(now)
             campaign._enrol_new_participants(now)
@@ -1074,7 +1081,7 @@ class MarketingCampaign(models.Model):
         rights of their responsibles."""
         self._check_engine_caller()
         for campaign in self:
-            campaign._with_engine_user()
+            campaign._check_running_user()
         Trace = self.env["marketing.trace"]
         Trace._expire_waiting_traces(self)
         return Trace._execute_due_traces(self)
@@ -1136,7 +1143,7 @@ class MarketingCampaign(models.Model):
                     return self.browse()
                 try:
                     with self.env.cr.savepoint():
-                        self._with_engine_user()
+                        self._check_running_user()
                         if enrol:
                             self.sync_participants()
                         self.env["marketing.trace"]._expire_waiting_traces(self)
@@ -1210,10 +1217,10 @@ class MarketingCampaign(models.Model):
     def _set_scheduler_error(self, message):
         """Show (or clear) the scheduler's error on the campaign; log it once
         per change, not on every run."""
-        for campaign in self.filtered(lambda c: (c.sync_error or False) != message):
+        for campaign in self.filtered(lambda c: (c.scheduler_error or False) != message):
             if message:
                 _logger.warning("Marketing campaign %s: %s", campaign.id, message)
-            campaign.sync_error = message
+            campaign.scheduler_error = message
 
     # ------------------------------------------------------------
     # WORKFLOW EDITOR

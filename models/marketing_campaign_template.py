@@ -139,9 +139,9 @@ class MarketingCampaign(models.Model):
     @api.model
     def _get_campaign_template_problem(self, model_name, allowed_models):
         """Why the current user cannot use a template targeting ``model_name``
-        (its app is missing, or he cannot update its records, which the
-        template's server action does with his rights), or None.
-        ``allowed_models`` are the targets he may choose."""
+        (its app is missing, or the user cannot update its records, which the
+        template's server action does with the user's rights), or None.
+        ``allowed_models`` are the targets the user may choose."""
         if model_name not in self.env:
             return self.env._("Install CRM to use this template: it targets leads.")
         model = self.env["ir.model"]._get(model_name)

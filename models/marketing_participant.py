@@ -128,8 +128,8 @@ class MarketingParticipant(models.Model):
     @api.depends("model_name", "res_id")
     @api.depends_context("uid")
     def _compute_display_name(self):
-        """The record's name as the reader may see it: a record he cannot read
-        is named as such, never read with more rights than his."""
+        """The record's name as the reader may see it: a record the reader
+        cannot read is named as such, never read with more rights than theirs."""
         readable = {}
         for model_name, participants in self.grouped("model_name").items():
             if model_name not in self.env:
