@@ -1,6 +1,6 @@
 {
     "name": "Marketing Automation",
-    "version": "18.0.1.0.1",
+    "version": "18.0.1.0.2",
     "category": "Marketing",
     "sequence": 195,
     "summary": "Automated marketing campaigns: email, SMS and server-action workflows",

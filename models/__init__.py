@@ -1,3 +1,4 @@
+from . import marketing_filter_mixin
 from . import marketing_campaign
 from . import marketing_activity
 from . import marketing_participant

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.osv import expression
 
+from ..tools.campaign_batch import get_campaign_batch
+
 
 class MailingContact(models.Model):
     _inherit = "mailing.contact"
@@ -84,7 +86,7 @@ class MailingContact(models.Model):
         mailings of Email Marketing)."""
         if not mailing.use_in_marketing_automation:
             return self.browse()
-        return self.browse(list(self.env.context.get("marketing_trace_by_res_id") or ()))
+        return self.browse(list(get_campaign_batch(self.env) or ()))
 
     @api.model
     def _get_marketing_subscriptions(self, mailing, domain):

@@ -1,6 +1,8 @@
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from ..tools.campaign_batch import get_campaign_batch
+
 # what Odoo writes on a mailing each time it is sent
 SENT_BOOKKEEPING_FIELDS = {"state", "sent_date", "kpi_mail_required"}
 # what decides what a template sends, to whom and from where: whoever writes one
@@ -48,10 +50,9 @@ class MailingMailing(models.Model):
         # sudo: mailing users who are not marketing users edit mailings too
         for mailing in self.sudo().filtered("marketing_activity_ids"):
             activity = mailing.marketing_activity_ids[0]
-            expected_type = {"email": "mail", "sms": "sms"}[activity.activity_type]
             if (
                 mailing.mailing_model_real != activity.campaign_id.model_name
-                or mailing.mailing_type != expected_type
+                or mailing.mailing_type != activity.mass_mailing_id_mailing_type
             ):
                 raise ValidationError(
                     _(
@@ -130,9 +131,7 @@ class MailingMailing(models.Model):
         (sent state and date, statistics digest) is skipped, or every batch
         would update the template's row and concurrent batches would fail on
         it. The campaign reports its own statistics."""
-        if self.env.context.get("marketing_trace_by_res_id") and set(vals) <= (
-            SENT_BOOKKEEPING_FIELDS
-        ):
+        if get_campaign_batch(self.env) and set(vals) <= SENT_BOOKKEEPING_FIELDS:
             return True
         if CONTENT_FIELDS.intersection(vals):
             self._take_campaign_responsibility()
@@ -211,18 +210,15 @@ class MailingMailing(models.Model):
             self._check_not_marketing_automation()
 
     def _is_campaign_batch(self, res_ids):
-        """Whether the engine sends this template now: to the records of a
-        batch (``res_ids``) whose traces it has just marked processed and names
-        in the context (``marketing_trace_by_res_id``, see
-        ``marketing.activity._send_mailing``). The context alone proves nothing
-        (any caller can set it): its traces must be processed traces, not sent
-        yet, of an activity that sends this template, for exactly these
-        records."""
-        trace_by_res_id = self.env.context.get("marketing_trace_by_res_id")
+        """Whether the engine sends this template now (``tools.campaign_batch``):
+        to the records of a batch (``res_ids``) whose traces it has just marked
+        processed. Its traces must be processed traces, not sent yet, of an
+        activity that sends this template, for exactly these records."""
+        trace_by_res_id = get_campaign_batch(self.env)
         if (
             len(self) != 1
             or not res_ids
-            or not isinstance(trace_by_res_id, dict)
+            or not trace_by_res_id
             or not all(isinstance(key, int) for item in trace_by_res_id.items() for key in item)
             or set(res_ids) != set(trace_by_res_id)
         ):

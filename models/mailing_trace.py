@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError
 
+from ..tools.campaign_batch import get_campaign_batch
 from ..tools.triggers import EVENTS
 
 
@@ -20,15 +21,13 @@ class MailingTrace(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         """The link to a marketing trace is the engine's: it is set from the
-        batch being sent (``marketing.activity._send_mailing``), never given
-        by a user."""
+        batch being sent (``tools.campaign_batch``), never given by a user."""
         if not self.env.su and any(vals.get("marketing_trace_id") for vals in vals_list):
             raise AccessError(self._get_marketing_link_error())
-        marketing_trace_by_res_id = self.env.context.get("marketing_trace_by_res_id")
-        if marketing_trace_by_res_id:
+        if batch := get_campaign_batch(self.env):
             for vals in vals_list:
                 if not vals.get("marketing_trace_id") and vals.get("res_id"):
-                    vals["marketing_trace_id"] = marketing_trace_by_res_id.get(vals["res_id"])
+                    vals["marketing_trace_id"] = batch.get(vals["res_id"])
         return super().create(vals_list)
 
     def _get_marketing_link_error(self):
@@ -36,7 +35,7 @@ class MailingTrace(models.Model):
 
     def _get_marketing_click_token(self):
         """The signature of this message's tracked links: only its recipient
-        has it, so only he clicks for the campaign (per message, on the
+        has it, so only the recipient clicks for the campaign (per message, on the
         database secret, as Odoo signs its unsubscribe links)."""
         self.ensure_one()
         return tools.hmac(self.env(su=True), "marketing_automation_community-click", self.id)
@@ -52,7 +51,7 @@ class MailingTrace(models.Model):
         through the message the campaign sent for them (the mailing of their
         activity, to their record). Who may record an event is decided by
         access rights: Odoo's tracking routes and mail and SMS queues write in
-        sudo, a user only writes the messages of his companies' campaigns."""
+        sudo, a user only writes the messages of the campaigns of the user's companies."""
         # sudo: the activity's mailing decides, whoever recorded the event; the
         # traces are handled in sudo too (see write)
         return (

@@ -10,6 +10,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, plaintext2html
 
+from ..tools.campaign_batch import CAMPAIGN_BATCH_KEY, CampaignBatch
 from ..tools.content import is_mail_body_empty
 from ..tools.split_stats import MIN_SPLIT_PARTICIPANTS, two_proportion_p_value
 from ..tools.timing import has_window, next_opening
@@ -58,6 +59,9 @@ MAX_SUMMARY_LENGTH = 200
 MAX_NOTE_LENGTH = 10_000
 MAX_FIELD_VALUE_LENGTH = 1_000
 MAX_STEP_TAGS = 20
+# the type of mailing (mailing.mailing.mailing_type) that each sending activity type sends
+MAILING_TYPES = {"email": "mail", "sms": "sms"}
+ACTIVITY_TYPES_BY_MAILING_TYPE = {mailing: activity for activity, mailing in MAILING_TYPES.items()}
 
 
 class MarketingActivity(models.Model):
@@ -68,6 +72,7 @@ class MarketingActivity(models.Model):
 
     _name = "marketing.activity"
     _description = "Marketing Automation Activity"
+    _inherit = ["marketing.filter.mixin"]
     _order = "sequence, interval_standardized, id"
     _check_company_auto = True
 
@@ -256,15 +261,10 @@ class MarketingActivity(models.Model):
     # filter and expiry
     domain = fields.Char(
         "Activity Filter",
-        default="[]",
-        required=True,
         help="Participants whose record does not match this filter when the activity runs "
         "are rejected, for this activity and all its children.",
     )
     favorite_filter_id = fields.Many2one(
-        "marketing.favorite.filter",
-        store=False,
-        domain="[('model_id', '=', model_id)]",
         help="Load a saved filter into the filter of the activity.",
     )
     applied_domain = fields.Char(
@@ -345,9 +345,7 @@ class MarketingActivity(models.Model):
     @api.depends("activity_type")
     def _compute_mass_mailing_id_mailing_type(self):
         for activity in self:
-            activity.mass_mailing_id_mailing_type = {"email": "mail", "sms": "sms"}.get(
-                activity.activity_type
-            )
+            activity.mass_mailing_id_mailing_type = MAILING_TYPES.get(activity.activity_type)
 
     @api.depends("activity_type", "mass_mailing_id.body_plaintext")
     def _compute_sms_body(self):
@@ -638,7 +636,7 @@ class MarketingActivity(models.Model):
     @api.constrains("domain", "campaign_id")
     def _check_domain(self):
         for activity in self:
-            activity.campaign_id._parse_domain(activity.domain)
+            activity._parse_domain(activity.domain)
 
     @api.constrains("activity_type", "mass_mailing_id", "server_action_id", "campaign_id")
     def _check_activity_content(self):
@@ -782,7 +780,7 @@ class MarketingActivity(models.Model):
 
     @api.constrains("server_action_id")
     def _check_server_action_groups(self):
-        """A user only sets a server action that he may run himself."""
+        """A user only sets a server action that the user may run."""
         if self.env.su:
             return
         for activity in self.filtered("server_action_id"):
@@ -813,12 +811,6 @@ class MarketingActivity(models.Model):
                         action=single[0].name,
                     )
                 )
-
-    @api.onchange("favorite_filter_id")
-    def _onchange_favorite_filter_id(self):
-        if self.favorite_filter_id:
-            self.domain = self.favorite_filter_id.domain
-            self.favorite_filter_id = False
 
     @api.constrains("split_weight")
     def _check_split_weight(self):
@@ -977,7 +969,7 @@ class MarketingActivity(models.Model):
 
     def _get_usage_label(self, env):
         """How to name this activity to the user of ``env`` in a message: by its
-        name when he can read it, else only as part of a campaign."""
+        name when the user can read it, else only as part of a campaign."""
         self.ensure_one()
         if self.with_env(env).has_access("read"):
             return _(
@@ -1204,13 +1196,16 @@ class MarketingActivity(models.Model):
     def _get_applied_domain(self):
         """The campaign filter AND the filters of the activity and its ancestors."""
         self.ensure_one()
-        campaign = self.campaign_id
-        domains = [campaign._parse_domain(campaign.domain)]
+        domains = [self.campaign_id._get_applied_domain()]
         activity = self
         while activity:
-            domains.append(campaign._parse_domain(activity.domain))
+            domains.append(activity._parse_domain(activity.domain))
             activity = activity.parent_id
         return expression.AND(domains)
+
+    def _get_filter_user(self):
+        """An activity's filter reads the values of its campaign's filter."""
+        return self.campaign_id._get_filter_user()
 
     # ------------------------------------------------------------
     # EXECUTION
@@ -1222,7 +1217,7 @@ class MarketingActivity(models.Model):
         responsible under the scheduler; never the superuser."""
         self.ensure_one()
         campaign = self.campaign_id
-        env = campaign._with_engine_user(campaign._get_acting_user()).env
+        env = campaign._with_running_user(campaign._get_running_user()).env
         self.with_env(env)._execute_batch(traces.with_env(env))
 
     def _execute_batch(self, traces):
@@ -1359,7 +1354,7 @@ class MarketingActivity(models.Model):
         for batch in traces._split_by_res_id():
             batch._set_state("processed", False, now)
             mailing = self.mass_mailing_id.with_context(
-                marketing_trace_by_res_id={trace.res_id: trace.id for trace in batch}
+                **{CAMPAIGN_BATCH_KEY: CampaignBatch((trace.res_id, trace.id) for trace in batch)}
             )
             getattr(mailing, send_method)(batch.mapped("res_id"))
         mailing_traces = self.env["mailing.trace"].search(
@@ -1863,7 +1858,7 @@ class MarketingActivity(models.Model):
     def _execute_split(self, traces, now):
         """Assign each participant to one branch: the split trace is processed
         with the branch it chose, and ``_schedule_children`` schedules that
-        branch only (the others get no trace for him)."""
+        branch only (the others get no trace for it)."""
         self.env["marketing.trace"].flush_model()
         self.env["marketing.participant"].flush_model(["unique_key", "res_id"])
         self.flush_model()

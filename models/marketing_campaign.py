@@ -1,4 +1,3 @@
-import ast
 import logging
 import threading
 from datetime import datetime, time, timedelta
@@ -15,7 +14,6 @@ from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 from ..tools.cache import invalidate_dependents
 from ..tools.content import is_mail_body_empty
 from ..tools.filter_eval import FilterError, FilterEvaluator
-from ..tools.filter_words import describe_domain
 from ..tools.triggers import EVENTS
 from .marketing_trace import TRANSIENT_ERRORS
 
@@ -48,9 +46,6 @@ MANAGER_GROUP = "marketing_automation_community.group_marketing_automation_manag
 # from a remote call (a JSON context holds no Python object), so users cannot
 STATE_CHANGE_KEY = "marketing_automation_state_change"
 STATE_CHANGE = object()
-# parsed filters kept in the cursor's cache (see _parse_domain)
-PARSED_FILTERS_CACHE = "marketing_automation_community.parsed_filters"
-MAX_PARSED_FILTERS = 2_000
 # the condition that Odoo's filter editor writes for its "Include archived" switch
 ARCHIVED_LEAF = ("active", "in", [True, False])
 # the workflow and enrolment settings: whoever changes them becomes responsible
@@ -77,7 +72,7 @@ class MarketingCampaign(models.Model):
 
     _name = "marketing.campaign"
     _description = "Marketing Automation Campaign"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "marketing.filter.mixin"]
     _order = "create_date DESC, id DESC"
     _check_company_auto = True
 
@@ -142,9 +137,6 @@ class MarketingCampaign(models.Model):
         string="Target Model", related="model_id.model", store=True, readonly=True
     )
     domain = fields.Char(
-        "Filter",
-        default="[]",
-        required=True,
         help="Only records matching this filter are enrolled, and every activity re-checks it.",
     )
     include_archived = fields.Boolean(
@@ -157,9 +149,6 @@ class MarketingCampaign(models.Model):
         "condition that Odoo's filter editor writes with its Include archived switch.",
     )
     favorite_filter_id = fields.Many2one(
-        "marketing.favorite.filter",
-        store=False,
-        domain="[('model_id', '=', model_id)]",
         help="Load a saved filter into the filter of the campaign.",
     )
     unique_field_id = fields.Many2one(
@@ -197,7 +186,7 @@ class MarketingCampaign(models.Model):
     marketing_activity_ids = fields.One2many("marketing.activity", "campaign_id", string="Workflow")
     participant_ids = fields.One2many("marketing.participant", "campaign_id", string="Participants")
     last_sync_date = fields.Datetime("Last Synchronization", copy=False, readonly=True)
-    sync_error = fields.Text(
+    scheduler_error = fields.Text(
         "Scheduler Error",
         copy=False,
         readonly=True,
@@ -285,8 +274,8 @@ class MarketingCampaign(models.Model):
         filter editor's switch, so both always agree."""
         for campaign in self:
             try:
-                domain = ast.literal_eval(campaign.domain or "[]")
-            except (ValueError, SyntaxError):
+                domain = FilterEvaluator.literal(self.env._).evaluate(campaign.domain)
+            except FilterError:
                 raise UserError(
                     _(
                         "The filter of campaign %(campaign)s is computed: switch “Include "
@@ -373,12 +362,6 @@ class MarketingCampaign(models.Model):
         )
         for campaign in self:
             campaign.link_click_count = counts.get(campaign, 0)
-
-    @api.onchange("favorite_filter_id")
-    def _onchange_favorite_filter_id(self):
-        if self.favorite_filter_id:
-            self.domain = self.favorite_filter_id.domain
-            self.favorite_filter_id = False
 
     @api.constrains("domain", "model_id")
     def _check_domain(self):
@@ -521,7 +504,7 @@ class MarketingCampaign(models.Model):
             and not self.env.su
             and not ("user_id" in vals and self.env.user.has_group("base.group_system"))
         ):
-            # whoever changes what runs becomes responsible, whatever else he writes
+            # whoever changes what runs becomes responsible, whatever else is written
             # (only a Settings administrator names another responsible)
             vals = dict(vals, user_id=self.env.uid)
         res = super().write(vals)
@@ -545,7 +528,7 @@ class MarketingCampaign(models.Model):
     @api.model
     def _check_responsible_assignment(self, vals_list):
         """Participants are enrolled and server actions run with the rights of
-        the responsible: a user only makes himself responsible, and only
+        the responsible: a user only makes themselves responsible, and only
         Settings administrators choose someone else (a manager must not borrow
         the rights of the administrator)."""
         if self.env.su or self.env.user.has_group("base.group_system"):
@@ -562,7 +545,7 @@ class MarketingCampaign(models.Model):
 
     @api.model
     def _check_company_assignment(self, vals_list):
-        """A user only puts campaigns in the companies he belongs to."""
+        """A user only puts campaigns in the user's own companies."""
         if self.env.su:
             return
         companies = {vals["company_id"] for vals in vals_list if vals.get("company_id")}
@@ -856,87 +839,14 @@ class MarketingCampaign(models.Model):
     # TOOLS
     # ------------------------------------------------------------
 
-    def _get_filter_evaluator(self):
-        """Filters are evaluated with plain values only (see
-        ``tools.filter_eval``): the responsible's id, time zone and date, and
-        the campaign's company."""
-        user = self.user_id or self.env.user
-        company = self.company_id or self.env.company
-        return FilterEvaluator(
-            names={"uid": user.id, "company_id": company.id, "company_ids": company.ids},
-            today=fields.Date.context_today(self.with_user(user)),
-            tz=user.tz,
-            translate=self.env._,
-        )
-
-    def _parse_domain(self, domain, model_name=None):
-        """Evaluate a filter of the campaign and check it against the target
-        model; raise a ValidationError when it cannot be used.
-
-        Each filter is parsed once per transaction for a given model, user and
-        evaluation values (``PARSED_FILTERS_CACHE`` of the cursor's cache): an
-        activity's applied filter joins those of all its ancestors, which are
-        then read again without being parsed again."""
-        self.ensure_one()
-        model_name = model_name or self.model_name
-        evaluator = self._get_filter_evaluator()
-        key = (domain, model_name, self.env.uid, self.env.su, evaluator.key)
-        cache = self.env.cr.cache.setdefault(PARSED_FILTERS_CACHE, {})
-        if key in cache:
-            return list(cache[key])
-        model_label = self.model_id.name or model_name
-        try:
-            parsed = expression.normalize_domain(evaluator.evaluate(domain))
-            self.env[model_name]._search(parsed)
-        except FilterError as error:
-            raise ValidationError(
-                _(
-                    "The filter %(domain)s cannot be used for %(model)s: %(error)s",
-                    domain=self._shorten(domain),
-                    model=model_label,
-                    error=error,
-                )
-            ) from None
-        except Exception as error:  # noqa: BLE001 - any field or value error is a bad filter
-            _logger.info("Invalid filter %r on %s: %s", self._shorten(domain), model_name, error)
-            raise ValidationError(
-                _(
-                    "The filter %(domain)s is not valid for %(model)s: check its fields and "
-                    "values (%(error)s).",
-                    domain=self._shorten(domain),
-                    model=model_label,
-                    error=error
-                    if isinstance(error, UserError | ValueError)
-                    else type(error).__name__,
-                )
-            ) from None
-        if len(cache) >= MAX_PARSED_FILTERS:
-            cache.clear()
-        cache[key] = tuple(parsed)
-        return list(parsed)
-
-    @api.model
-    def _describe_domain(self, domain, model_name):
-        """The filter ``domain`` on ``model_name`` in words, or why it cannot be read."""
-        if not model_name or model_name not in self.env:
-            return False
-        try:
-            parsed = self.new({"model_id": self.env["ir.model"]._get_id(model_name)})._parse_domain(
-                domain, model_name
-            )
-        except ValidationError:
-            return _("Invalid filter")
-        return describe_domain(self.env[model_name], parsed, self.env._)
-
-    @staticmethod
-    def _shorten(text, size=200):
-        text = text or ""
-        return text if len(text) <= size else f"{text[: size - 3]}..."
+    def _get_filter_user(self):
+        """A campaign's filters read the responsible's id, time zone and date."""
+        return self.user_id or self.env.user
 
     @api.model
     def _get_allowed_target_models(self):
         """The models a campaign of the current user may target: stored business
-        models that he can read, with a chatter (mailing contacts, contacts,
+        models that the user can read, with a chatter (mailing contacts, contacts,
         leads, registrations...), never technical or security ones."""
         models_ = self.env["ir.model"].search(
             [("is_mail_thread", "=", True), ("transient", "=", False)]
@@ -958,7 +868,7 @@ class MarketingCampaign(models.Model):
         self.ensure_one()
         return (
             self.env[self.model_name]
-            .with_user(self._get_acting_user())
+            .with_user(self._get_running_user())
             .with_context(
                 allowed_company_ids=self.company_id.ids, active_test=not self.include_archived
             )
@@ -966,7 +876,7 @@ class MarketingCampaign(models.Model):
 
     def _check_engine_caller(self):
         """Enrolment and execution run with the responsible's rights: a user
-        runs them on his own campaigns only, unless he is an administrator
+        runs them on the user's own campaigns only, unless an administrator
         (Marketing Automation or Settings); the scheduler runs them all."""
         self.check_access("write")
         user = self.env.user
@@ -988,7 +898,7 @@ class MarketingCampaign(models.Model):
                 )
             )
 
-    def _get_engine_user(self):
+    def _get_responsible(self):
         """The responsible, whose rights enrol the participants and run the
         activities under the scheduler; never the superuser."""
         self.ensure_one()
@@ -1003,20 +913,27 @@ class MarketingCampaign(models.Model):
             )
         return user
 
-    def _get_acting_user(self):
-        """Who runs the campaign now: the current user when he clicked (Run on
-        a trace of a test), the responsible when the caller is the superuser
+    def _get_running_user(self):
+        """Who runs the campaign now: the current user who clicked (Run on a
+        trace of a test), the responsible when the caller is the superuser
         (the scheduler, data files, code in sudo)."""
         self.ensure_one()
         if self.env.su or self.env.user._is_superuser():
-            return self._get_engine_user()
+            return self._get_responsible()
         return self.env.user
 
-    def _with_engine_user(self, user=None):
+    def _with_running_user(self, user=None):
         """This campaign run by ``user`` (by default its responsible) in its
         company: the environment in which the engine enrols and executes."""
         self.ensure_one()
-        user = user or self._get_engine_user()
+        user = self._check_running_user(user)
+        return self.with_user(user).with_context(allowed_company_ids=self.company_id.ids)
+
+    def _check_running_user(self, user=None):
+        """Raise when ``user`` (by default the responsible) cannot run the
+        campaign; return the user."""
+        self.ensure_one()
+        user = user or self._get_responsible()
         if self.company_id not in user.company_ids:
             raise UserError(
                 _(
@@ -1027,7 +944,7 @@ class MarketingCampaign(models.Model):
                     company=self.company_id.name,
                 )
             )
-        return self.with_user(user).with_context(allowed_company_ids=self.company_id.ids)
+        return user
 
     def _get_applied_domain(self):
         self.ensure_one()
@@ -1060,7 +977,7 @@ class MarketingCampaign(models.Model):
         self._check_engine_caller()
         now = fields.Datetime.now()
         for campaign in self.filtered(lambda c: c.marketing_activity_ids):
-            campaign = campaign._with_engine_user()
+            campaign = campaign._with_running_user()
             campaign._unlink_gone_participants()
             campaign._reach_goal(now)
             campaign._enrol_new_participants(now)
@@ -1090,7 +1007,7 @@ class MarketingCampaign(models.Model):
         )
         gone = Participant.browse(row[0] for row in self.env.cr.fetchall())
         if gone:
-            gone._action_unlink()
+            gone._mark_unlinked()
 
     def _enrol_new_participants(self, now):
         self.ensure_one()
@@ -1165,7 +1082,7 @@ class MarketingCampaign(models.Model):
         rights of their responsibles."""
         self._check_engine_caller()
         for campaign in self:
-            campaign._with_engine_user()
+            campaign._check_running_user()
         Trace = self.env["marketing.trace"]
         Trace._expire_waiting_traces(self)
         return Trace._execute_due_traces(self)
@@ -1227,7 +1144,7 @@ class MarketingCampaign(models.Model):
                     return self.browse()
                 try:
                     with self.env.cr.savepoint():
-                        self._with_engine_user()
+                        self._check_running_user()
                         if enrol:
                             self.sync_participants()
                         self.env["marketing.trace"]._expire_waiting_traces(self)
@@ -1301,10 +1218,10 @@ class MarketingCampaign(models.Model):
     def _set_scheduler_error(self, message):
         """Show (or clear) the scheduler's error on the campaign; log it once
         per change, not on every run."""
-        for campaign in self.filtered(lambda c: (c.sync_error or False) != message):
+        for campaign in self.filtered(lambda c: (c.scheduler_error or False) != message):
             if message:
                 _logger.warning("Marketing campaign %s: %s", campaign.id, message)
-            campaign.sync_error = message
+            campaign.scheduler_error = message
 
     # ------------------------------------------------------------
     # WORKFLOW EDITOR

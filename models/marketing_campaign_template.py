@@ -3,6 +3,8 @@ from markupsafe import Markup
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
+from .marketing_activity import ACTIVITY_TYPES_BY_MAILING_TYPE
+
 # the order of the cards in the Campaigns view
 TEMPLATE_KEYS = (
     "hot_contacts",
@@ -138,9 +140,9 @@ class MarketingCampaign(models.Model):
     @api.model
     def _get_campaign_template_problem(self, model_name, allowed_models):
         """Why the current user cannot use a template targeting ``model_name``
-        (its app is missing, or he cannot update its records, which the
-        template's server action does with his rights), or None.
-        ``allowed_models`` are the targets he may choose."""
+        (its app is missing, or the user cannot update its records, which the
+        template's server action does with the user's rights), or None.
+        ``allowed_models`` are the targets the user may choose."""
         if model_name not in self.env:
             return self.env._("Install CRM to use this template: it targets leads.")
         model = self.env["ir.model"]._get(model_name)
@@ -435,7 +437,7 @@ class MarketingCampaign(models.Model):
             content = {"activity_type": "action", "server_action_id": server_action.id}
         else:
             content = {
-                "activity_type": "email" if mailing.mailing_type == "mail" else "sms",
+                "activity_type": ACTIVITY_TYPES_BY_MAILING_TYPE[mailing.mailing_type],
                 "mass_mailing_id": mailing.id,
             }
         return self.env["marketing.activity"].create(

@@ -7,6 +7,7 @@ class MarketingFavoriteFilter(models.Model):
 
     _name = "marketing.favorite.filter"
     _description = "Marketing Automation Favorite Filter"
+    _inherit = ["marketing.filter.mixin"]
     _order = "name, id"
     _check_company_auto = True
 
@@ -17,23 +18,18 @@ class MarketingFavoriteFilter(models.Model):
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
-    domain = fields.Char("Filter", required=True, default="[]")
     description = fields.Text()
     domain_description = fields.Char("Filter in Words", compute="_compute_domain_description")
 
     @api.depends("domain", "model_id")
     @api.depends_context("lang")
     def _compute_domain_description(self):
-        campaign = self.env["marketing.campaign"]
         for favorite in self:
-            favorite.domain_description = campaign._describe_domain(
-                favorite.domain, favorite.model_name
-            )
+            favorite.domain_description = favorite._describe_domain(favorite.domain)
 
     @api.constrains("domain", "model_id")
     def _check_domain(self):
-        campaign = self.env["marketing.campaign"]
-        allowed = campaign._get_allowed_target_models()
+        allowed = self.env["marketing.campaign"]._get_allowed_target_models()
         for favorite in self:
             if favorite.model_id not in allowed:
                 raise ValidationError(
@@ -42,6 +38,4 @@ class MarketingFavoriteFilter(models.Model):
                         model=favorite.model_id.name,
                     )
                 )
-            campaign.new({"model_id": favorite.model_id.id})._parse_domain(
-                favorite.domain, favorite.model_name
-            )
+            favorite._parse_domain(favorite.domain)

@@ -128,8 +128,8 @@ class MarketingParticipant(models.Model):
     @api.depends("model_name", "res_id")
     @api.depends_context("uid")
     def _compute_display_name(self):
-        """The record's name as the reader may see it: a record he cannot read
-        is named as such, never read with more rights than his."""
+        """The record's name as the reader may see it: a record the reader
+        cannot read is named as such, never read with more rights than theirs."""
         readable = {}
         for model_name, participants in self.grouped("model_name").items():
             if model_name not in self.env:
@@ -245,18 +245,12 @@ class MarketingParticipant(models.Model):
             start,
         )
 
-    def _action_unlink(self):
+    def _mark_unlinked(self):
         """The record is gone: cancel what was scheduled."""
         traces = self.trace_ids.filtered(lambda t: t.state == "scheduled")
         traces._set_state("canceled", _("Canceled: the record was deleted."))
         # sudo: the engine's bookkeeping, the record is gone
         self.sudo().write({"state": "unlinked"})
-
-    def _update_completion(self):
-        """Running participants with nothing scheduled (nor waiting for an
-        event) are completed."""
-        if self:
-            self._complete_where(SQL("participant.id IN %s", tuple(self.ids)))
 
     @api.model
     def _complete_where(self, condition):

@@ -219,6 +219,18 @@ class TestCampaignReporting(MarketingAutomationCommon):
         self._start(campaign)
         self.assertIn(archived.id, campaign.participant_ids.mapped("res_id"))
 
+    def test_include_archived_of_a_computed_filter(self):
+        """The switch writes the filter back only when it holds plain values:
+        a date helper would be frozen at today's date."""
+        domain = "[('create_date', '>=', context_today() - relativedelta(days=7))]"
+        campaign = self._create_campaign(name="Computed")
+        campaign.domain = domain
+        with self.assertRaises(UserError) as caught:
+            campaign.include_archived = True
+        self.assertIn("is computed", str(caught.exception))
+        self.assertEqual(campaign.domain, domain)
+        self.assertFalse(campaign.include_archived)
+
     @users("user_marketing_automation")
     def test_favorite_filter_applied(self):
         favorite = self.env["marketing.favorite.filter"].create(

@@ -488,7 +488,7 @@ class TestCronWorkers(CommittedDataMixin, TransactionCase):
             campaign_a = env_a["marketing.campaign"].browse(data["campaign_id"])
             campaign_a._run_scheduler()
             env_a.cr.commit()
-            self.assertFalse(campaign_a.sync_error)
+            self.assertFalse(campaign_a.scheduler_error)
             self._assert_ran_once(data)
 
     def test_enrolment_claimed_by_one_worker(self):

@@ -423,19 +423,19 @@ class TestBadInput(MarketingAutomationCommon):
             with self.mock_mail_gateway(), self.mockSMSGateway():
                 self._run_cron()
 
-        self.assertIn("cannot be used for Contact", campaigns["unparsable"].sync_error)
-        self.assertIn("gone_field", campaigns["missing field"].sync_error)
-        self.assertIn("is not valid for Contact", campaigns["missing field"].sync_error)
+        self.assertIn("cannot be used for Contact", campaigns["unparsable"].scheduler_error)
+        self.assertIn("gone_field", campaigns["missing field"].scheduler_error)
+        self.assertIn("is not valid for Contact", campaigns["missing field"].scheduler_error)
         self.assertFalse(campaigns["unparsable"].participant_ids)
-        self.assertIn("You are not allowed to access", unreadable.sync_error)
+        self.assertIn("You are not allowed to access", unreadable.scheduler_error)
         self.assertFalse(unreadable.participant_ids)
         # enrolled, then failed with the reason
-        self.assertFalse(campaigns["activity filter"].sync_error)
+        self.assertFalse(campaigns["activity filter"].scheduler_error)
         self.assertTraceStates(
             campaigns["activity filter"].participant_ids.trace_ids, "error", "gone_field"
         )
         # each recipient problem on its own trace
-        self.assertFalse(recipients.sync_error)
+        self.assertFalse(recipients.scheduler_error)
         self.assertTraceStates(self._traces(email, no_email), "rejected", "Missing email address")
         self.assertTraceStates(self._traces(sms, no_phone), "rejected", "Missing Number")
         self.assertTraceStates(
@@ -447,7 +447,7 @@ class TestBadInput(MarketingAutomationCommon):
         self.assertTraceStates(gone, "canceled", "the record was deleted")
         self.assertEqual(gone.participant_id.state, "unlinked")
         # and the healthy campaign ran
-        self.assertFalse(campaigns["healthy"].sync_error)
+        self.assertFalse(campaigns["healthy"].scheduler_error)
         self.assertTraceStates(campaigns["healthy"].participant_ids.trace_ids, "processed")
         self.assertEqual(campaigns["healthy"].completed_participant_count, len(self.contacts))
 
@@ -455,7 +455,7 @@ class TestBadInput(MarketingAutomationCommon):
         campaigns["missing field"].domain = repr([("id", "in", self.contacts.ids)])
         with freeze_time(self.reference_now):
             self._run_cron()
-        self.assertFalse(campaigns["missing field"].sync_error)
+        self.assertFalse(campaigns["missing field"].scheduler_error)
         self.assertEqual(len(campaigns["missing field"].participant_ids), len(self.contacts))
 
     def test_rpc_engine_fields_and_access(self):

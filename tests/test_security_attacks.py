@@ -151,17 +151,17 @@ class TestSecurityAttacks(MarketingAutomationCommon):
             self._run_cron()
         self.assertFalse(self._system_group_of(user))
         self.assertFalse(bad.participant_ids)
-        self.assertIn("not allowed", bad.sync_error)
+        self.assertIn("not allowed", bad.scheduler_error)
         # logged once per change, not on every run
         self.assertEqual(len([line for line in logs.output if f"campaign {bad.id}:" in line]), 1)
         self.assertEqual(healthy.running_participant_count + healthy.completed_participant_count, 3)
-        self.assertFalse(healthy.sync_error)
+        self.assertFalse(healthy.scheduler_error)
         self.assertEqual(set(self.contacts.mapped("ref")), {f"{user.id}/False"})
 
         # fixed: the error goes away at the next run
         bad.domain = repr([("id", "in", self.contacts.ids)])
         self._run_cron()
-        self.assertFalse(bad.sync_error)
+        self.assertFalse(bad.scheduler_error)
         self.assertEqual(len(bad.participant_ids), 3)
 
     # ------------------------------------------------------------
@@ -421,9 +421,9 @@ class TestSecurityAttacks(MarketingAutomationCommon):
         # the overflowing interval is a failing query: PostgreSQL's error is logged too
         with mute_logger(CAMPAIGN_LOGGER, "odoo.sql_db"), self.mock_mail_gateway():
             self._run_cron()
-        self.assertTrue(bad.sync_error)
+        self.assertTrue(bad.scheduler_error)
         self.assertEqual(newcomer.ref, f"{self.user_marketing_automation.id}/False")
-        self.assertFalse(healthy.sync_error)
+        self.assertFalse(healthy.scheduler_error)
 
     def test_scheduler_conflict_is_not_an_error(self):
         """A conflict with another worker enrolling the same campaign is not the
@@ -439,7 +439,7 @@ class TestSecurityAttacks(MarketingAutomationCommon):
             side_effect=SerializationFailure("could not serialize access"),
         ):
             self._run_cron()
-        self.assertFalse(campaign.sync_error)
+        self.assertFalse(campaign.scheduler_error)
         self.assertFalse(campaign.participant_ids)
         self._run_cron()
         self.assertEqual(len(campaign.participant_ids), 3)
@@ -554,7 +554,7 @@ class TestSecurityAttacks(MarketingAutomationCommon):
         ]
         with mute_logger(CAMPAIGN_LOGGER):
             self._run_cron()
-        self.assertIn("no valid responsible", campaign.sync_error)
+        self.assertIn("no valid responsible", campaign.scheduler_error)
         self.assertFalse(campaign.participant_ids)
         self.assertFalse(any(self.contacts.mapped("ref")))
 

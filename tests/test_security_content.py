@@ -7,6 +7,7 @@ from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
+from ..tools.campaign_batch import CAMPAIGN_BATCH_KEY, CampaignBatch
 from .common import MarketingAutomationCommon
 
 TRACE_LOGGER = "odoo.addons.marketing_automation_community.models.marketing_trace"
@@ -204,13 +205,58 @@ class TestSecurityContent(MarketingAutomationCommon):
             campaign.execute_activities()
             self.assertTraceStates(scheduled, "processed")
             self.assertEqual(len(self._new_sms), 3)
-            sent = {trace.res_id: trace.id for trace in scheduled}
+            # even the engine's own switch (code, not a remote call) sends a batch once
+            sent = CampaignBatch((trace.res_id, trace.id) for trace in scheduled)
             with self.assertRaisesText(UserError, "sent by their campaign"):
                 self.mailing_sms.with_user(self.user_marketing_automation).with_context(
-                    marketing_trace_by_res_id=sent
+                    **{CAMPAIGN_BATCH_KEY: sent}
                 ).action_send_sms(res_ids=self.contacts.ids)
         self.assertEqual(len(self._new_sms), 3)
         self.assertEqual(len(self.mailing_sms.mailing_trace_ids), 3)
+
+    def test_campaign_switch_cannot_be_forged(self):
+        """The attack: a mailing user sends his own SMS mailing, or creates a
+        message, with the engine's context key naming the traces of the
+        administrator's campaign, to link his messages to them (their events
+        would then count, and the campaign's own send would be refused)."""
+        campaign, activity = self._admin_campaign("sms")
+        campaign.action_start_campaign()
+        campaign.sync_participants()
+        scheduled = self._traces(activity, self.contacts)
+        forged = {CAMPAIGN_BATCH_KEY: {trace.res_id: trace.id for trace in scheduled}}
+        own = (
+            self.env["mailing.mailing"]
+            .with_user(self.user_mass_mailing)
+            .create(
+                {
+                    "subject": "Mine",
+                    "mailing_type": "sms",
+                    "body_plaintext": "My own SMS",
+                    "mailing_model_id": self.env["ir.model"]._get("res.partner").id,
+                    "mailing_domain": repr([("id", "in", self.contacts.ids)]),
+                }
+            )
+        )
+        MailingTrace = self.env["mailing.trace"].with_user(self.user_mass_mailing)
+        with self.mockSMSGateway():
+            own.with_context(**forged).action_send_sms(res_ids=self.contacts.ids)
+            MailingTrace.with_context(**forged).create(
+                {
+                    "trace_type": "sms",
+                    "model": "res.partner",
+                    "res_id": self.contacts[0].id,
+                    "mass_mailing_id": activity.mass_mailing_id.id,
+                }
+            )
+        self.assertEqual(len(own.mailing_trace_ids), len(self.contacts))
+        self.assertFalse(
+            self.env["mailing.trace"].search([("marketing_trace_id", "in", scheduled.ids)])
+        )
+        # the campaign sends its SMS as usual
+        with self.mockSMSGateway():
+            campaign.execute_activities()
+        self.assertTraceStates(scheduled, "processed")
+        self.assertEqual(scheduled.mailing_trace_ids.mass_mailing_id, activity.mass_mailing_id)
 
     def test_template_in_use_stays_template(self):
         _campaign, activity = self._admin_campaign()

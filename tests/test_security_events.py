@@ -5,6 +5,7 @@ from odoo.tests import tagged, users
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
+from ..tools.campaign_batch import CAMPAIGN_BATCH_KEY, CampaignBatch
 from .common import MarketingAutomationCommon
 
 
@@ -212,7 +213,7 @@ class TestListOptOut(MarketingAutomationCommon):
         self.mailing_contacts.sudo().contact_list_ids = self.other_list
         self.assertEqual(
             self.env["mailing.contact"]
-            .with_context(marketing_trace_by_res_id=dict.fromkeys(self.readers.ids))
+            .with_context(**{CAMPAIGN_BATCH_KEY: CampaignBatch.fromkeys(self.readers.ids)})
             ._mailing_get_opt_out_list(self.mailing_contacts),
             {self.opted_out_elsewhere.email},
         )

@@ -10,7 +10,7 @@ from odoo.tests import tagged, users
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
-from ..models.marketing_campaign import PARSED_FILTERS_CACHE
+from ..models.marketing_filter_mixin import PARSED_FILTERS_CACHE
 from ..tools.filter_eval import FilterEvaluator
 from ..tools.filter_words import describe_domain
 from .common import MarketingAutomationCommon
@@ -169,7 +169,7 @@ class TestSecurityRules(MarketingAutomationCommon):
         self.admin_campaign.domain = repr([("id", "in", (self.contacts | newcomer).ids)])
         with self.mock_mail_gateway():
             self._run_cron()
-        self.assertFalse(self.admin_campaign.sync_error)
+        self.assertFalse(self.admin_campaign.scheduler_error)
         participant = self._participant(self.admin_campaign, newcomer)
         self.assertEqual(participant.trace_ids.state, "processed")
 
@@ -491,7 +491,7 @@ class TestSecurityRules(MarketingAutomationCommon):
             self.assertNoLogs(CAMPAIGN_LOGGER, "ERROR"),
         ):
             self._run_cron()
-        self.assertFalse(campaign.sync_error)
+        self.assertFalse(campaign.scheduler_error)
         self.assertFalse(campaign.participant_ids)
         self._run_cron()
         self.assertEqual(len(campaign.participant_ids), 3)

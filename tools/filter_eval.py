@@ -82,11 +82,23 @@ class FilterEvaluator:
             datetime.datetime: {"now", "today", "combine"},
         }
 
+    @classmethod
+    def literal(cls, translate):
+        """An evaluator of literal filters only (lists, tuples and plain values;
+        no name, date helper or call), for a filter that is read and written
+        back: a computed filter would be frozen at its current values."""
+        evaluator = cls({}, None, None, translate)
+        evaluator.functions = {}
+        evaluator.namespaces = {}
+        evaluator.methods = {}
+        evaluator.class_methods = {}
+        return evaluator
+
     @property
     def key(self):
         """What the result of a filter depends on besides its source: filters
         evaluated by equal keys give equal domains (see
-        ``marketing.campaign._parse_domain``)."""
+        ``marketing.filter.mixin._parse_domain``)."""
         return (
             tuple(
                 (name, tuple(value) if isinstance(value, list) else value)
