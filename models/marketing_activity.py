@@ -18,7 +18,7 @@ from ..tools.triggers import (
     TRIGGER_SELECTION,
     TRIGGERS,
 )
-from .marketing_trace import STATE_COLORS
+from .marketing_trace import FREQUENCY_CAPS, STATE_COLORS
 
 _logger = logging.getLogger(__name__)
 
@@ -1085,8 +1085,8 @@ class MarketingActivity(models.Model):
         if traces and (reason := self._get_content_problem()):
             traces._set_state("rejected", reason)
             return
-        if traces and self.activity_type == "email":
-            traces = traces._hold_over_email_cap(now)
+        if traces and self.activity_type in FREQUENCY_CAPS:
+            traces = traces._hold_over_cap(self.activity_type, now)
         if not traces:
             return
         runner = getattr(self, f"_execute_{self.activity_type}")

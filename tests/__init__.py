@@ -29,3 +29,4 @@ from . import test_security_content
 from . import test_timing
 from . import test_workflow_vocabulary
 from . import test_experiments
+from . import test_timing_sms
