@@ -185,8 +185,9 @@ class MarketingActivity(models.Model):
     )
     send_weekdays_only = fields.Boolean(
         "Weekdays only",
-        help="Run Monday to Friday only, on the recipient's wall clock. A step due outside "
-        "the window runs when it next opens.",
+        help="Run Monday to Friday only, on the recipient's wall clock. The day is the one "
+        "the window opens: an overnight window from 22:00 to 6:00 runs from Monday evening "
+        "to Saturday morning. A step due outside the window runs when it next opens.",
     )
     send_window_label = fields.Char("Send Window", compute="_compute_send_window_label")
     date_field_id = fields.Many2one(
@@ -270,6 +271,7 @@ class MarketingActivity(models.Model):
         "send_hour_from",
         "send_hour_to",
         "send_weekdays_only",
+        "activity_type",
     )
     def _compute_trigger_label(self):
         vocabulary = self._get_workflow_vocabulary()
@@ -286,7 +288,7 @@ class MarketingActivity(models.Model):
                 label = f"{label} · {window}"
             activity.trigger_label = label
 
-    @api.depends("send_hour_from", "send_hour_to", "send_weekdays_only")
+    @api.depends("send_hour_from", "send_hour_to", "send_weekdays_only", "activity_type")
     def _compute_send_window_label(self):
         for activity in self:
             activity.send_window_label = activity._get_send_window_label() or _("Any time")
@@ -1228,8 +1230,12 @@ class MarketingActivity(models.Model):
     # ------------------------------------------------------------
 
     def _has_send_window(self):
+        """Whether the activity runs only in its send window: an A/B split
+        sends nothing, its branches have their own."""
         self.ensure_one()
-        return has_window(self.send_hour_from, self.send_hour_to, self.send_weekdays_only)
+        return self.activity_type != "split" and has_window(
+            self.send_hour_from, self.send_hour_to, self.send_weekdays_only
+        )
 
     def _get_next_opening(self, date, zone):
         """``date`` (naive UTC) when this activity's send window is open then
