@@ -13,6 +13,8 @@ SMS_BODY = "Our offer is still waiting for you: https://www.example.com/offer"
 MAIN_REF = "bench-main"
 # a server action that does nothing, and one that tags the records it gets
 NOOP_CODE = "pass"
+# the no-op for the whole batch: the engine runs once per batch only code naming `records`
+NOOP_BATCH_CODE = "records"
 TAG_CODE = "records.write({'category_id': [Command.link(%d)]})"
 OPEN_RATIO = 0.3
 

@@ -57,11 +57,12 @@ def count_traces(env, activity_id, state="processed"):
 def action_campaigns(env, tag):
     """The server-action campaigns: (key, action code, batch option) each."""
     noop = server_action(env, "Bench: no-op", common.NOOP_CODE)
+    noop_batch = server_action(env, "Bench: no-op (batch)", common.NOOP_BATCH_CODE)
     tagging = server_action(env, "Bench: tag", common.TAG_CODE % tag.id)
     tagging_batch = server_action(env, "Bench: tag (batch)", common.TAG_CODE % tag.id)
     rows = [("noop", noop, False), ("tag", tagging, False)]
     if BATCH_OPTION in env["marketing.activity"]._fields:
-        rows += [("noop_batch", noop, True), ("tag_batch", tagging_batch, True)]
+        rows += [("noop_batch", noop_batch, True), ("tag_batch", tagging_batch, True)]
     result = {}
     for key, action, batch in rows:
         values = {
@@ -421,3 +422,228 @@ def stage_fault_prepare(env, measure, state, size, **_tools):
     state["campaign"] = campaign.id
     state["activities"] = {"email": email.id, "action": action.id}
     state["mailing"] = mailing.id
+
+
+# ----------------------------------------------------------------------------------
+# timing (``--timing`` due traces): the send window, the frequency caps and the date
+# trigger, as the scheduler's batches and the synchronisation run them
+# ----------------------------------------------------------------------------------
+
+# the contacts' time zones, round the world (empty: the responsible's)
+TIMING_ZONES = ["Europe/Brussels", "America/New_York", "Asia/Tokyo", "Pacific/Kiritimati", ""]
+
+
+def timing_campaign(env, size, ref, values):
+    """``size`` contacts of ``ref`` (in SQL, time zones spread round the world) and a
+    running campaign of one activity ``values`` on them, its participants enrolled."""
+    common.insert_contacts(env, size, ref)
+    env.cr.execute(
+        "UPDATE res_partner SET tz = NULLIF((%s::varchar[])[1 + id %% %s], '') WHERE ref = %s",
+        [TIMING_ZONES, len(TIMING_ZONES), ref],
+    )
+    env.invalidate_all()
+    campaign, [activity] = create_campaign(env, f"Bench {ref}", ref, [values])
+    campaign.sync_participants()
+    return campaign, activity
+
+
+def last_saturday_noon(env):
+    """Saturday 12:00 UTC of last week: a weekend day on every contact's wall clock."""
+    env.cr.execute(
+        "SELECT date_trunc('week', now() at time zone 'UTC') - interval '2 days' "
+        "+ interval '12 hours'"
+    )
+    return env.cr.fetchone()[0]
+
+
+def due_batches(env, activity, date):
+    """The traces of ``activity``, all due at ``date``, in the scheduler's batches."""
+    from odoo.tools import split_every
+
+    env.flush_all()
+    env.cr.execute(
+        "UPDATE marketing_trace SET schedule_date = %s, state_msg = NULL "
+        "WHERE activity_id = %s RETURNING id",
+        [date, activity.id],
+    )
+    ids = sorted(row[0] for row in env.cr.fetchall())
+    env.invalidate_all()
+    Trace = env["marketing.trace"]
+    batch_size = Trace._get_scheduler_setting("batch_size", 200)
+    return list(split_every(batch_size, ids, Trace.browse))
+
+
+def report_batches(measure, name, batches, moved):
+    part = measure.parts[name]
+    measure.extra["batches"] = len(batches)
+    measure.extra["queries_per_batch"] = part["queries"] / len(batches) if batches else 0
+    measure.extra["rescheduled"] = moved
+    measure.extra["rescheduled_per_s"] = moved / part["seconds"] if part["seconds"] else 0
+
+
+def stage_timing_window(env, measure, state, size, **_tools):
+    """Due traces outside their activity's window (weekdays 9-17, due on a Saturday):
+    each batch about to run moves its traces to the next opening on the recipient's
+    wall clock (``_postpone_outside_window``)."""
+    activity_model = env["marketing.activity"]
+    if "send_hour_from" not in activity_model._fields:
+        measure.extra["skipped"] = "no send window in this code"
+        return
+    action = server_action(env, "Bench: window", common.NOOP_CODE)
+    _campaign, activity = timing_campaign(
+        env,
+        size,
+        "bench-window",
+        {
+            "name": "Window",
+            "activity_type": "action",
+            "server_action_id": action.id,
+            "trigger_type": "begin",
+            "interval_number": 0,
+        },
+    )
+    activity.write({"send_hour_from": 9, "send_hour_to": 17, "send_weekdays_only": True})
+    batches = due_batches(env, activity, last_saturday_noon(env))
+    env.cr.commit()  # the contacts, the campaign and its traces are not measured
+
+    def postpone():
+        return sum(len(activity._postpone_outside_window(batch)) for batch in batches)
+
+    moved = measure.run("window", postpone)
+    measure.records = sum(len(batch) for batch in batches)
+    report_batches(measure, "window", batches, moved)
+
+
+def _stage_cap(channel):
+    def stage(env, measure, state, size, **_tools):
+        """Due traces of a campaign step on ``channel``, the company's cap at one
+        message a week; half of the recipients got one yesterday from another
+        campaign: each batch about to send holds those over the cap
+        (``_hold_over_cap``)."""
+        Trace = env["marketing.trace"]
+        company = env.company
+        cap_field = f"marketing_{channel}_cap"
+        if cap_field not in company._fields or not hasattr(Trace, "_hold_over_cap"):
+            measure.extra["skipped"] = f"no {channel} frequency cap in this code"
+            return
+        ref = f"bench-cap-{channel}"
+
+        def step(name):
+            if channel == "sms":
+                content = {"activity_type": "sms", "sms_body": common.SMS_BODY}
+            else:
+                mailing = env["mailing.mailing"].create(
+                    {
+                        "subject": f"{common.SUBJECT} ({name})",
+                        "mailing_type": "mail",
+                        "mailing_model_id": env["ir.model"]._get_id("res.partner"),
+                        "use_in_marketing_automation": True,
+                        "body_html": common.BODY,
+                    }
+                )
+                content = {"activity_type": "email", "mass_mailing_id": mailing.id}
+            return {"name": name, "trigger_type": "begin", "interval_number": 0, **content}
+
+        _campaign, activity = timing_campaign(env, size, ref, step("Capped"))
+        # yesterday's messages of another campaign to the contacts of even id
+        history, [sent] = create_campaign(env, f"Bench {ref} history", ref, [step("Sent")])
+        history.sync_participants()
+        env.flush_all()
+        env.cr.execute(
+            """
+            WITH sent AS (
+                UPDATE marketing_trace SET state = 'processed',
+                       schedule_date = now() at time zone 'UTC' - interval '1 day'
+                 WHERE activity_id = %(activity)s AND res_id %% 2 = 0
+             RETURNING id, res_id
+            )
+            INSERT INTO mailing_trace (trace_type, model, res_id, marketing_trace_id,
+                        trace_status, email, sms_number, create_date, write_date)
+            SELECT %(trace_type)s, 'res.partner', sent.res_id, sent.id, 'sent',
+                   partner.email_normalized, partner.phone_sanitized,
+                   now() at time zone 'UTC', now() at time zone 'UTC'
+              FROM sent JOIN res_partner partner ON partner.id = sent.res_id
+            """,
+            {"activity": sent.id, "trace_type": "mail" if channel == "email" else "sms"},
+        )
+        company.write({cap_field: 1, f"{cap_field}_days": 7})
+        env.cr.execute("ANALYZE marketing_trace")
+        env.cr.execute("ANALYZE mailing_trace")
+        batches = due_batches(env, activity, env.cr.now())
+        env.cr.commit()  # the contacts, the campaigns and the history are not measured
+        now = env.cr.now()
+
+        def hold():
+            return sum(len(batch - batch._hold_over_cap(channel, now)) for batch in batches)
+
+        held = measure.run("cap", hold)
+        measure.records = sum(len(batch) for batch in batches)
+        report_batches(measure, "cap", batches, held)
+        company.write({cap_field: 0})
+
+    return stage
+
+
+stage_timing_cap = _stage_cap("email")
+stage_timing_cap_sms = _stage_cap("sms")
+
+
+def stage_timing_redate(env, measure, state, size, **_tools):
+    """A step 3 days before a date of the contact (a custom date field); every date
+    moves by a day: the synchronisation re-dates the waiting traces
+    (``sync_participants``, set-based)."""
+    if "date" not in dict(env["marketing.activity"]._fields["trigger_type"].selection):
+        measure.extra["skipped"] = "no date trigger in this code"
+        return
+    field = env["ir.model.fields"].create(
+        {
+            "name": "x_bench_date",
+            "field_description": "Bench Date",
+            "model_id": env["ir.model"]._get_id("res.partner"),
+            "ttype": "date",
+        }
+    )
+    ref = "bench-redate"
+    common.insert_contacts(env, size, ref)
+    env.cr.execute(
+        "UPDATE res_partner SET x_bench_date = current_date + 30 + id %% 60, "
+        "tz = NULLIF((%s::varchar[])[1 + id %% %s], '') WHERE ref = %s",
+        [TIMING_ZONES, len(TIMING_ZONES), ref],
+    )
+    env.invalidate_all()
+    action = server_action(env, "Bench: before the date", common.NOOP_CODE)
+    campaign, [activity] = create_campaign(
+        env,
+        "Bench re-date",
+        ref,
+        [
+            {
+                "name": "Before the date",
+                "activity_type": "action",
+                "server_action_id": action.id,
+                "trigger_type": "date",
+                "date_field_id": field.id,
+                "date_offset": "before",
+                "interval_number": 3,
+                "interval_type": "days",
+            }
+        ],
+    )
+    campaign.sync_participants()
+    env.flush_all()
+    env.cr.execute(
+        "CREATE TEMPORARY TABLE bench_redate AS "
+        "SELECT id, schedule_date FROM marketing_trace WHERE activity_id = %s",
+        [activity.id],
+    )
+    env.cr.execute("UPDATE res_partner SET x_bench_date = x_bench_date + 1 WHERE ref = %s", [ref])
+    env.cr.commit()  # the contacts, the enrolment and the moved dates are not measured
+    measure.run("sync", campaign.sync_participants)
+    env.cr.execute(
+        "SELECT count(*), count(*) FILTER (WHERE trace.schedule_date <> before.schedule_date) "
+        "FROM marketing_trace trace JOIN bench_redate before ON before.id = trace.id"
+    )
+    measure.records, moved = env.cr.fetchone()
+    part = measure.parts["sync"]
+    measure.extra["rescheduled"] = moved
+    measure.extra["rescheduled_per_s"] = moved / part["seconds"] if part["seconds"] else 0

@@ -1,7 +1,8 @@
 """The benchmark: this module against plain Email Marketing and OCA automation_oca.
 
     python3 bench/run.py --config ODOO_CONF [--contacts 10000] [--scale 100000 1000000]
-                         [--stages ...] [--products ma mm oca] [--output bench/RESULTS.md]
+                         [--timing 100000] [--stages ...] [--products ma mm oca]
+                         [--output bench/RESULTS.md]
 
 ``ODOO_CONF`` is an Odoo configuration file (``./dev`` writes one): its addons path
 holds this module, its database options reach the PostgreSQL server. The benchmark
@@ -38,6 +39,7 @@ STAGES = {
         "prepare", "enrol", "email", "opens", "open_one", "opened_child", "not_opened",
         "action_noop", "action_tag", "action_noop_batch", "action_tag_batch",
         "enrol_scale", "due_scan",
+        "timing_window", "timing_cap", "timing_cap_sms", "timing_redate",
     ],
     "mm": ["prepare", "email", "opens", "open_one"],
     "oca": [
@@ -260,6 +262,8 @@ class Bench:
                     self.measure(product, stage, size)
             elif stage == "due_scan":
                 self.measure(product, stage, self.args.future)
+            elif stage.startswith("timing_"):
+                self.measure(product, stage, self.args.timing)
             else:
                 self.measure(product, stage)
 
@@ -322,6 +326,10 @@ def parse_args(argv=None):
     parser.add_argument(
         "--future", type=int, default=1_000_000,
         help="traces scheduled in the future for the due scan (1,000,000)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--timing", type=int, default=100_000,
+        help="due traces of the timing stages: send window, frequency caps, re-dating (100,000)",
     )  # fmt: skip
     parser.add_argument("--stages", nargs="*", default=ALL_STAGES, choices=ALL_STAGES)
     parser.add_argument(

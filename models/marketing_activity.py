@@ -22,7 +22,7 @@ from ..tools.triggers import (
     TRIGGER_SELECTION,
     TRIGGERS,
 )
-from .marketing_trace import STATE_COLORS
+from .marketing_trace import FREQUENCY_CAPS, STATE_COLORS
 
 _logger = logging.getLogger(__name__)
 
@@ -296,8 +296,9 @@ class MarketingActivity(models.Model):
     )
     send_weekdays_only = fields.Boolean(
         "Weekdays only",
-        help="Run Monday to Friday only, on the recipient's wall clock. A step due outside "
-        "the window runs when it next opens.",
+        help="Run Monday to Friday only, on the recipient's wall clock. The day is the one "
+        "the window opens: an overnight window from 22:00 to 6:00 runs from Monday evening "
+        "to Saturday morning. A step due outside the window runs when it next opens.",
     )
     send_window_label = fields.Char("Send Window", compute="_compute_send_window_label")
     date_field_id = fields.Many2one(
@@ -378,6 +379,7 @@ class MarketingActivity(models.Model):
         "send_hour_from",
         "send_hour_to",
         "send_weekdays_only",
+        "activity_type",
     )
     def _compute_trigger_label(self):
         vocabulary = self._get_workflow_vocabulary()
@@ -394,7 +396,7 @@ class MarketingActivity(models.Model):
                 label = f"{label} · {window}"
             activity.trigger_label = label
 
-    @api.depends("send_hour_from", "send_hour_to", "send_weekdays_only")
+    @api.depends("send_hour_from", "send_hour_to", "send_weekdays_only", "activity_type")
     def _compute_send_window_label(self):
         for activity in self:
             activity.send_window_label = activity._get_send_window_label() or _("Any time")
@@ -1245,8 +1247,8 @@ class MarketingActivity(models.Model):
         if traces and (reason := self._get_content_problem()):
             traces._set_state("rejected", reason)
             return
-        if traces and self.activity_type == "email":
-            traces = traces._hold_over_email_cap(now)
+        if traces and self.activity_type in FREQUENCY_CAPS:
+            traces = traces._hold_over_cap(self.activity_type, now)
         if not traces:
             return
         runner = getattr(self, f"_execute_{self.activity_type}")
@@ -1665,8 +1667,12 @@ class MarketingActivity(models.Model):
     # ------------------------------------------------------------
 
     def _has_send_window(self):
+        """Whether the activity runs only in its send window: an A/B split
+        sends nothing, its branches have their own."""
         self.ensure_one()
-        return has_window(self.send_hour_from, self.send_hour_to, self.send_weekdays_only)
+        return self.activity_type != "split" and has_window(
+            self.send_hour_from, self.send_hour_to, self.send_weekdays_only
+        )
 
     def _get_next_opening(self, date, zone):
         """``date`` (naive UTC) when this activity's send window is open then

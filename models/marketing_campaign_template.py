@@ -14,6 +14,7 @@ TEMPLATE_KEYS = (
     "schedule_calls",
     "prioritize_hot_leads",
     "ab_test_welcome",
+    "closing_reminder",
 )
 # what each template targets, and the app that brings a target missing from Email and
 # SMS Marketing
@@ -25,6 +26,7 @@ TEMPLATE_MODELS = {
     "schedule_calls": "crm.lead",
     "prioritize_hot_leads": "crm.lead",
     "ab_test_welcome": "mailing.contact",
+    "closing_reminder": "crm.lead",
 }
 TEMPLATE_ICONS = {
     "hot_contacts": "fa-tag",
@@ -34,6 +36,7 @@ TEMPLATE_ICONS = {
     "schedule_calls": "fa-phone",
     "prioritize_hot_leads": "fa-star",
     "ab_test_welcome": "fa-flask",
+    "closing_reminder": "fa-calendar",
 }
 # the mail bodies, QWeb templates of data/marketing_campaign_template_data.xml
 MAIL_BODY_TEMPLATE = "marketing_automation_community.campaign_template_mail_{key}"
@@ -99,6 +102,13 @@ class MarketingCampaign(models.Model):
                 self.env._(
                     "Send one of two welcome emails to each new subscriber, half and half, "
                     "and see which one gets more clicks."
+                ),
+            ),
+            "closing_reminder": (
+                self.env._("Before the expected closing"),
+                self.env._(
+                    "Email each opportunity 3 days before its expected closing, on a weekday "
+                    "between 9:00 and 17:00 of their time."
                 ),
             ),
         }
@@ -394,6 +404,43 @@ class MarketingCampaign(models.Model):
             trigger="mail_open",
             interval=(0, "hours"),
             validity=(14, "days"),
+        )
+        return campaign
+
+    @api.model
+    def _create_template_closing_reminder(self):
+        """A step relative to a date of the record: open opportunities get an
+        email 3 days before their expected closing (``date_deadline``), in
+        office hours on their wall clock; moving the date moves the email."""
+        campaign = self._create_template_campaign(
+            self.env._("Before the expected closing"),
+            "crm.lead",
+            [
+                ("email_from", "!=", False),
+                ("is_blacklisted", "=", False),
+                ("date_deadline", "!=", False),
+                ("probability", "<", 100),
+            ],
+            unique_field=None,
+        )
+        reminder = self._create_template_activity(
+            campaign,
+            self.env._("Reminder before closing"),
+            mailing=self._create_template_mailing(
+                campaign, "closing_reminder", self.env._("Any questions before you decide?")
+            ),
+            interval=(3, "days"),
+            validity=(2, "days"),
+        )
+        reminder.write(
+            {
+                "trigger_type": "date",
+                "date_field_id": self.env["ir.model.fields"]._get("crm.lead", "date_deadline").id,
+                "date_offset": "before",
+                "send_hour_from": 9,
+                "send_hour_to": 17,
+                "send_weekdays_only": True,
+            }
         )
         return campaign
 

@@ -2,6 +2,7 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 from itertools import repeat
+from typing import NamedTuple
 
 from psycopg2.errors import DeadlockDetected, LockNotAvailable, SerializationFailure
 
@@ -32,8 +33,45 @@ TRANSIENT_ERRORS = (SerializationFailure, LockNotAvailable, DeadlockDetected)
 MAX_CLAIM_CONFLICTS = 10
 # what the scheduler jobs run (data/ir_cron_data.xml)
 SCHEDULER_CODE = "model._cron_process_campaigns()"
-# the first key of the advisory lock that serializes the email cap of a company
+# the first key of the advisory lock that serializes the email (SMS) cap of a company
 EMAIL_CAP_LOCK = 0x4D414350
+SMS_CAP_LOCK = 0x4D414353
+
+
+class FrequencyCap(NamedTuple):
+    """What the frequency cap of one channel counts: the company fields that set
+    it, the mailing traces it counts (their type and the column of the address
+    they were sent to), the method giving the address each trace would send to
+    (same normalization) and the first key of the advisory lock serializing
+    the count per company."""
+
+    cap_field: str
+    days_field: str
+    trace_type: str
+    address_column: str
+    addresses_method: str
+    lock: int
+
+
+# by activity type
+FREQUENCY_CAPS = {
+    "email": FrequencyCap(
+        "marketing_email_cap",
+        "marketing_email_cap_days",
+        "mail",
+        "email",
+        "_get_recipient_emails",
+        EMAIL_CAP_LOCK,
+    ),
+    "sms": FrequencyCap(
+        "marketing_sms_cap",
+        "marketing_sms_cap_days",
+        "sms",
+        "sms_number",
+        "_get_recipient_numbers",
+        SMS_CAP_LOCK,
+    ),
+}
 
 
 class MarketingTrace(models.Model):
@@ -784,7 +822,7 @@ class MarketingTrace(models.Model):
             self._wake_scheduler(min(dates))
 
     # ------------------------------------------------------------
-    # TIMING: send windows, dates of the record, the email cap
+    # TIMING: send windows, dates of the record, the frequency caps
     # ------------------------------------------------------------
 
     @api.model
@@ -890,7 +928,7 @@ class MarketingTrace(models.Model):
         SELECT and one UPDATE whatever their number; a trace whose record has
         no date is rejected with the reason. ``sync_participants()`` calls it
         again so that the traces follow a changed date; a trace held by the
-        email cap is only moved later."""
+        frequency cap is only moved later."""
         campaign = activity.campaign_id
         Target = self.env[campaign.model_name]
         field = activity.date_field_id
@@ -978,65 +1016,65 @@ class MarketingTrace(models.Model):
         ):
             self._apply_record_dates(activity, SQL("trace.activity_id = %s", activity.id))
 
-    def _hold_over_email_cap(self, now):
-        """The frequency cap of the company: no email address receives more
-        than ``marketing_email_cap`` campaign emails of the company within
-        ``marketing_email_cap_days`` days. These traces are about to send an
-        email: those over the cap stay scheduled, re-dated to when the cap
-        allows them, with the reason; return the others. Tests are neither
-        held nor counted, nor are mails sent outside campaigns.
+    def _hold_over_cap(self, channel, now):
+        """The frequency cap of the company for ``channel`` (see ``FREQUENCY_CAPS``):
+        no email address (phone number) receives more than ``marketing_email_cap``
+        (``marketing_sms_cap``) campaign emails (SMS) of the company within
+        ``marketing_email_cap_days`` (``marketing_sms_cap_days``) days. These traces
+        are about to send on ``channel``: those over the cap stay scheduled,
+        re-dated to when the cap allows them, with the reason; return the others.
+        Tests are neither held nor counted, nor are messages sent outside
+        campaigns.
 
-        The company's advisory lock is taken before counting and kept until
-        the batch is committed, with its sends marked: two workers count one
-        after the other, so neither lets a mail through over the cap."""
+        The company's advisory lock of the channel is taken before counting and
+        kept until the batch is committed, with its sends marked: two workers
+        count one after the other, so neither lets a message through over the
+        cap."""
+        spec = FREQUENCY_CAPS[channel]
         allowed = self.browse()
         for company, traces in self.grouped("company_id").items():
-            cap, days = company.marketing_email_cap, company.marketing_email_cap_days
+            cap, days = company[spec.cap_field], company[spec.days_field]
             real = traces.filtered(lambda t: not t.is_test)
             if not cap or not days or not real:
                 allowed |= traces
                 continue
-            self.env.cr.execute(
-                SQL("SELECT pg_advisory_xact_lock(%s, %s)", EMAIL_CAP_LOCK, company.id)
-            )
-            emails = self._get_recipient_emails(real)
+            self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(%s, %s)", spec.lock, company.id))
+            addresses = getattr(self, spec.addresses_method)(real)
             history = defaultdict(list)
             since = now - timedelta(days=days)
-            if emails:
+            if addresses:
                 self.flush_model(["state", "schedule_date", "company_id", "is_test"])
-                self.env["mailing.trace"].flush_model(["email", "marketing_trace_id"])
+                self.env["mailing.trace"].flush_model(
+                    [spec.address_column, "trace_type", "trace_status", "marketing_trace_id"]
+                )
                 self.env.cr.execute(
                     SQL(
                         """
-                        SELECT lower(sent.email), trace.schedule_date
+                        SELECT lower(%(address)s), trace.schedule_date
                           FROM marketing_trace trace
                           JOIN mailing_trace sent ON sent.marketing_trace_id = trace.id
                          WHERE trace.company_id = %(company)s
                            AND trace.state = 'processed'
                            AND trace.is_test IS NOT TRUE
                            AND trace.schedule_date > %(since)s
-                           AND sent.trace_type = 'mail'
+                           AND sent.trace_type = %(trace_type)s
                            AND sent.trace_status NOT IN ('cancel', 'error')
-                           AND lower(sent.email) IN %(emails)s
+                           AND lower(%(address)s) IN %(addresses)s
                       ORDER BY trace.schedule_date DESC
                         """,
+                        address=SQL.identifier("sent", spec.address_column),
                         company=company.id,
                         since=since,
-                        emails=tuple(set(emails.values())),
+                        trace_type=spec.trace_type,
+                        addresses=tuple(set(addresses.values())),
                     )
                 )
-                for email, date in self.env.cr.fetchall():
-                    history[email].append(date)
+                for address, date in self.env.cr.fetchall():
+                    history[address].append(date)
             moves = {}
-            message = _(
-                "Postponed: the recipient already received %(cap)s campaign emails of "
-                "%(company)s within %(days)s days (the company's limit).",
-                cap=cap,
-                company=company.name,
-                days=days,
-            )
+            message = self._get_cap_reason(channel, cap, company, days)
             for trace in real.sorted("id"):
-                sent = history[emails.get(trace.id)] if trace.id in emails else None
+                sent = history[addresses[trace.id]] if trace.id in addresses else None
                 if sent is None or len(sent) < cap:
                     if sent is not None:
                         sent.insert(0, now)
@@ -1045,6 +1083,25 @@ class MarketingTrace(models.Model):
             held = self._move_schedule_dates(moves)
             allowed |= traces - held
         return allowed
+
+    @api.model
+    def _get_cap_reason(self, channel, cap, company, days):
+        """Why a trace of ``channel`` is held by the frequency cap of ``company``."""
+        if channel == "sms":
+            return _(
+                "Postponed: the recipient already received %(cap)s campaign SMS of "
+                "%(company)s within %(days)s days (the company's limit).",
+                cap=cap,
+                company=company.name,
+                days=days,
+            )
+        return _(
+            "Postponed: the recipient already received %(cap)s campaign emails of "
+            "%(company)s within %(days)s days (the company's limit).",
+            cap=cap,
+            company=company.name,
+            days=days,
+        )
 
     @api.model
     def _get_recipient_emails(self, traces):
@@ -1066,3 +1123,18 @@ class MarketingTrace(models.Model):
             if email:
                 emails[trace.id] = email.lower()
         return emails
+
+    @api.model
+    def _get_recipient_numbers(self, traces):
+        """The sanitized phone number each of ``traces`` would be sent an SMS
+        to, as the SMS composer picks it and the mailing trace keeps it
+        (``sms_number``), by trace id (none when its record has no valid
+        number)."""
+        records = self.env[traces[:1].model_name].browse(traces.mapped("res_id"))
+        recipients = records._sms_get_recipients_info()
+        numbers = {}
+        for trace in traces:
+            info = recipients.get(trace.res_id) or {}
+            if number := info.get("sanitized"):
+                numbers[trace.id] = number.lower()
+        return numbers

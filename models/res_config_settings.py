@@ -8,3 +8,7 @@ class ResConfigSettings(models.TransientModel):
     marketing_email_cap_days = fields.Integer(
         related="company_id.marketing_email_cap_days", readonly=False
     )
+    marketing_sms_cap = fields.Integer(related="company_id.marketing_sms_cap", readonly=False)
+    marketing_sms_cap_days = fields.Integer(
+        related="company_id.marketing_sms_cap_days", readonly=False
+    )

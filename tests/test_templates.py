@@ -139,6 +139,7 @@ class TestCampaignTemplates(TemplateCase):
                 "schedule_calls": "fa-phone",
                 "prioritize_hot_leads": "fa-star",
                 "ab_test_welcome": "fa-flask",
+                "closing_reminder": "fa-calendar",
             },
         )
         self.assertEqual(info["double_opt_in"]["title"], "Double Opt-in")

@@ -86,6 +86,27 @@ class TestSendWindowClock(MarketingAutomationCommon):
             datetime(2024, 11, 30, 5, 0), "UTC", (22, 6, False), datetime(2024, 11, 30, 5, 0)
         )
 
+    def test_overnight_weekdays(self):
+        """Weekdays only, 22 to 6: the day is the one the window opens, Friday
+        night runs until Saturday 6:00, Sunday night does not run."""
+        window = (22, 6, True)
+        friday_night = datetime(2024, 11, 29, 23, 0)
+        self.assertOpening(friday_night, "UTC", window, friday_night)
+        saturday_dawn = datetime(2024, 11, 30, 5, 0)
+        self.assertOpening(saturday_dawn, "UTC", window, saturday_dawn)
+        monday_night = datetime(2024, 12, 2, 22, 0)
+        self.assertOpening(datetime(2024, 11, 30, 12, 0), "UTC", window, monday_night)
+        self.assertOpening(datetime(2024, 12, 2, 3, 0), "UTC", window, monday_night)
+        tuesday_dawn = datetime(2024, 12, 3, 3, 0)
+        self.assertOpening(tuesday_dawn, "UTC", window, tuesday_dawn)
+        # in Brussels (UTC+1): Friday 23:30 local is open, Monday 02:00 local is not
+        self.assertOpening(
+            datetime(2024, 11, 29, 22, 30), BRUSSELS, window, datetime(2024, 11, 29, 22, 30)
+        )
+        self.assertOpening(
+            datetime(2024, 12, 2, 1, 0), BRUSSELS, window, datetime(2024, 12, 2, 21, 0)
+        )
+
 
 @tagged("marketing_automation", "post_install", "-at_install")
 class TestTiming(MarketingAutomationCommon):
@@ -134,6 +155,24 @@ class TestTiming(MarketingAutomationCommon):
             frozen.move_to(datetime(2024, 11, 25, 19, 0))
             campaign.execute_activities()
             self.assertEqual(traces.mapped("state"), ["processed", "scheduled", "processed"])
+
+    def test_split_has_no_window(self):
+        """An A/B split sends nothing: a window left on it (it was an email
+        before) neither holds it nor shows; its branch keeps its own."""
+        campaign = self._create_campaign()
+        split = self._create_activity(
+            campaign, "split", name="Split", mass_mailing_id=False, send_hour_from=2, send_hour_to=3
+        )
+        branch = self._create_activity(
+            campaign, parent=split, split_weight=100, send_hour_from=2, send_hour_to=3
+        )
+        self.assertEqual(split.send_window_label, "Any time")
+        self.assertNotIn("·", split.trigger_label)
+        with freeze_time(self.reference_now), self.mock_mail_gateway():
+            self._run_campaign(campaign)
+            self.assertTraceStates(self._traces(split), "processed")
+            self.assertTraceStates(self._traces(branch), "scheduled")
+            self.assertTrue(all(d > self.reference_now for d in self._schedule_dates(branch)))
 
     def test_window_at_execution(self):
         """A trace due before its activity got a window is re-dated when its

@@ -53,34 +53,38 @@ def _wall(day, hours):
     return datetime.combine(day, time()) + timedelta(hours=hours)
 
 
-def _day_intervals(day, hour_from, hour_to):
-    """The open wall-clock intervals of ``day``, in order."""
+def _window(day, hour_from, hour_to):
+    """The wall-clock interval of the window that opens on ``day``: an
+    overnight window (22 to 6) closes the next day."""
     if not hour_from and not hour_to:
-        return [(_wall(day, 0), _wall(day, 24))]
+        return _wall(day, 0), _wall(day, 24)
     if hour_from < hour_to:
-        return [(_wall(day, hour_from), _wall(day, hour_to))]
-    # overnight (22 to 6): the early morning and the evening of the same day
-    return [(_wall(day, 0), _wall(day, hour_to)), (_wall(day, hour_from), _wall(day, 24))]
+        return _wall(day, hour_from), _wall(day, hour_to)
+    return _wall(day, hour_from), _wall(day + timedelta(days=1), hour_to)
 
 
 def next_opening(due, zone, hour_from, hour_to, weekdays_only):
     """``due`` (naive UTC) when the window is open then on the wall clock of
-    ``zone``, else the next instant it opens (naive UTC)."""
+    ``zone``, else the next instant it opens (naive UTC). With
+    ``weekdays_only`` the window opens Monday to Friday: an overnight window
+    opening on Friday evening runs until Saturday morning, none runs on
+    Monday morning."""
     local = due.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
-    for offset in range(MAX_DAYS_AHEAD):
+    # from the window that opened the day before: an overnight one may still be open
+    for offset in range(-1, MAX_DAYS_AHEAD):
         day = local.date() + timedelta(days=offset)
         if weekdays_only and day.weekday() >= 5:
             continue
-        for start, end in _day_intervals(day, hour_from, hour_to):
-            if start <= local < end:
-                return due
-            if local < start:
-                opening = to_utc(start, zone)
-                if opening < due:
-                    # ``due`` is in the second pass of an autumn overlap: so is the opening
-                    opening = start.replace(tzinfo=zone, fold=1).astimezone(UTC)
-                    opening = opening.replace(tzinfo=None)
-                return opening
+        start, end = _window(day, hour_from, hour_to)
+        if start <= local < end:
+            return due
+        if local < start:
+            opening = to_utc(start, zone)
+            if opening < due:
+                # ``due`` is in the second pass of an autumn overlap: so is the opening
+                opening = start.replace(tzinfo=zone, fold=1).astimezone(UTC)
+                opening = opening.replace(tzinfo=None)
+            return opening
     return due
 
 
