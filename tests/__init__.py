@@ -30,3 +30,4 @@ from . import test_timing
 from . import test_workflow_vocabulary
 from . import test_experiments
 from . import test_nocode_steps
+from . import test_experiments_ui
