@@ -1864,13 +1864,30 @@ class MarketingActivity(models.Model):
     def _execute_split(self, traces, now):
         """Assign each participant to one branch: the split trace is processed
         with the branch it chose, and ``_schedule_children`` schedules that
-        branch only (the others get no trace for it)."""
+        branch only (the others get no trace for it). The same statement
+        records the branch on the participant (``branch_id``, for the reports)."""
         self.env["marketing.trace"].flush_model()
-        self.env["marketing.participant"].flush_model(["unique_key", "res_id"])
+        self.env["marketing.participant"].flush_model(["unique_key", "res_id", "branch_id"])
         self.flush_model()
         rows = self.env.execute_query(
-            self._split_branch_rows(SQL("trace.id IN %s", tuple(traces.ids)))
+            SQL(
+                """
+                WITH chosen(participant_id, branch_id, trace_id) AS (%(rows)s),
+                assigned AS (
+                    UPDATE marketing_participant participant
+                       SET branch_id = chosen.branch_id,
+                           write_uid = %(uid)s, write_date = %(now)s
+                      FROM chosen
+                     WHERE participant.id = chosen.participant_id
+                )
+                SELECT participant_id, branch_id, trace_id FROM chosen
+                """,
+                rows=self._split_branch_rows(SQL("trace.id IN %s", tuple(traces.ids))),
+                uid=self.env.uid,
+                now=now,
+            )
         )
+        self.env["marketing.participant"].invalidate_model(["branch_id", "write_uid", "write_date"])
         branch_by_trace = {trace_id: branch_id for _participant, branch_id, trace_id in rows}
         for branch_id, branch_traces in traces.grouped(lambda t: branch_by_trace.get(t.id)).items():
             message = (

@@ -1289,7 +1289,9 @@ class MarketingCampaign(models.Model):
         own statistics read too), a ratio of the sent messages per event, and
         the daily series of processed and rejected traces of real
         participants, over the days of the user's time zone, the last
-        ``METRICS_DAYS`` up to today.
+        ``METRICS_DAYS`` up to today. An A/B split's figures add its branches
+        side by side (``split_results``: ``marketing.activity.get_split_results()``)
+        and whether they are compared on the goal (``split_on_goal``).
         """
         self.ensure_one()
         self.check_access("read")
@@ -1327,6 +1329,10 @@ class MarketingCampaign(models.Model):
             day = day.date() if isinstance(day, datetime) else day
             if day in day_index:
                 metrics[activity.id]["series"][state][day_index[day]] += count
+        has_goal = self._has_goal()
+        for split in self.marketing_activity_ids.filtered(lambda a: a.activity_type == "split"):
+            metrics[split.id]["split_results"] = split.get_split_results()
+            metrics[split.id]["split_on_goal"] = has_goal
         return metrics
 
     # ------------------------------------------------------------

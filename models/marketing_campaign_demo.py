@@ -17,8 +17,9 @@ class MarketingCampaign(models.Model):
         rejected); recipients open, click (through the tracked link, as the
         link controller does), reply and bounce, which is how the engine
         receives events; the engine then runs the clicked branch and the
-        "not opened" reminders. One SMS is marked failed, as the SMS provider
-        would have it.
+        "not opened" reminders. Its A/B split sends each contact one of two
+        offers, and more of offer A's recipients click. One SMS is marked
+        failed, as the SMS provider would have it.
 
         Data files cannot move the clock, so every date of these participants,
         traces, mails and clicks is then shifted back in SQL by four to
@@ -63,6 +64,7 @@ class MarketingCampaign(models.Model):
                 mailing_trace.set_replied()
             elif index % 2 == 0:
                 mailing_trace.set_opened()
+        campaign._demo_split_events()
         sms = self.env.ref("marketing_automation_community.demo_activity_sms")
         sms_traces = campaign._demo_mailing_traces(sms)
         sms_traces.set_sent()
@@ -77,6 +79,31 @@ class MarketingCampaign(models.Model):
         campaign._demo_mailing_traces(reminder).set_sent()
         campaign._demo_clear_queues()
         campaign._demo_shift_dates(participants)
+
+    def _demo_split_events(self):
+        """The recipients of the two offers of the A/B split open and click:
+        one in two of offer A clicks, one in four of offer B, so that the
+        split's results compare them."""
+        self.ensure_one()
+        for xmlid, click_every in (("demo_activity_offer_a", 2), ("demo_activity_offer_b", 4)):
+            branch = self.env.ref(f"marketing_automation_community.{xmlid}")
+            mailing_traces = self._demo_mailing_traces(branch)
+            mailing_traces.set_sent()
+            tracker = self.env["link.tracker"].search(
+                [("mass_mailing_id", "=", branch.mass_mailing_id.id)], limit=1
+            )
+            for index, mailing_trace in enumerate(mailing_traces):
+                if index % click_every == 0:
+                    # sudo: the click a recipient makes through the tracked
+                    # link, recorded as the public link controller does
+                    self.env["link.tracker.click"].sudo().add_click(
+                        tracker.code,
+                        ip=f"203.0.113.{index + 1}",
+                        country_code="BE",
+                        mailing_trace_id=mailing_trace.id,
+                    )
+                elif index % 3 != 2:
+                    mailing_trace.set_opened()
 
     def _demo_run_due_traces(self):
         """Run what is scheduled with a date now, as if its time had come."""

@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
 from odoo.tools import SQL, create_index
 
@@ -57,6 +57,26 @@ class MarketingParticipant(models.Model):
         copy=False,
         help="When the record matched the goal of the campaign: its journey ended there.",
     )
+    goal_reached = fields.Boolean(
+        compute="_compute_goal_reached",
+        search="_search_goal_reached",
+        help="Whether the record matched the goal of the campaign (reports group by it).",
+    )
+    goal_reached_count = fields.Integer(
+        "Goals Reached",
+        compute="_compute_goal_reached",
+        aggregator="sum",
+        help="1 when the participant reached the goal: the reports' measure of conversion.",
+    )
+    branch_id = fields.Many2one(
+        "marketing.activity",
+        string="A/B Branch",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The branch of an A/B split the participant went down (of the last split it reached).",
+    )
     trace_ids = fields.One2many("marketing.trace", "participant_id", string="Traces")
 
     # what the engine decides: set when the participant is created, never rewritten by
@@ -71,6 +91,9 @@ class MarketingParticipant(models.Model):
         "is_test",
         "state",
         "goal_reached_date",
+        "goal_reached",
+        "goal_reached_count",
+        "branch_id",
     }
 
     def init(self):
@@ -105,6 +128,29 @@ class MarketingParticipant(models.Model):
                 participant.resource_ref = f"{participant.model_name},{participant.res_id}"
             else:
                 participant.resource_ref = False
+
+    @api.depends("goal_reached_date")
+    def _compute_goal_reached(self):
+        for participant in self:
+            participant.goal_reached = bool(participant.goal_reached_date)
+            participant.goal_reached_count = int(participant.goal_reached)
+
+    def _search_goal_reached(self, operator, value):
+        if operator not in ("=", "!="):
+            raise UserError(_("Search the participants who reached the goal with = or !=."))
+        reached = (operator == "=") == bool(value)
+        return [("goal_reached_date", "!=" if reached else "=", False)]
+
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        """The goal fields read in SQL, so that the reports group and sum
+        them: reached when ``goal_reached_date`` is set."""
+        if fname in ("goal_reached", "goal_reached_count"):
+            reached = SQL(
+                "(%s IS NOT NULL)",
+                super()._field_to_sql(alias, "goal_reached_date", query, flush),
+            )
+            return reached if fname == "goal_reached" else SQL("%s::integer", reached)
+        return super()._field_to_sql(alias, fname, query, flush)
 
     @api.depends("unique_key", "model_name", "res_id")
     @api.depends_context("uid", "allowed_company_ids")

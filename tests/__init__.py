@@ -32,3 +32,4 @@ from . import test_experiments
 from . import test_nocode_steps
 from . import test_timing_sms
 from . import test_timing_template
+from . import test_experiments_ui

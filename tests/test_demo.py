@@ -55,3 +55,24 @@ class TestDemo(TransactionCase):
         mailings = self.campaign.marketing_activity_ids.mass_mailing_id
         self.assertFalse(self.env["mail.mail"].search([("mailing_id", "in", mailings.ids)]))
         self.assertFalse(self.env["sms.sms"].search([("mailing_id", "in", mailings.ids)]))
+
+    def test_demo_split(self):
+        """The demo campaign's A/B split sent each contact down one branch,
+        and both branches have figures: sent, opened and clicked."""
+        split = self.env.ref("marketing_automation_community.demo_activity_split")
+        self.assertEqual(split.campaign_id, self.campaign)
+        results = split.get_split_results()
+        self.assertEqual(
+            [result["name"] for result in results], ["Offer A: 10% off", "Offer B: free shipping"]
+        )
+        for result in results:
+            self.assertGreater(result["participants"], 0, result["name"])
+            self.assertGreater(result["sent"], 0, result["name"])
+            self.assertGreater(result["opened"], 0, result["name"])
+            self.assertGreater(result["clicked"], 0, result["name"])
+        self.assertEqual(
+            sum(result["participants"] for result in results),
+            len(self.campaign.participant_ids.filtered(lambda p: not p.is_test)),
+        )
+        self.assertEqual(self.campaign.participant_ids.branch_id, split.child_ids)
+        self.assertIn("split_results", self.campaign.get_workflow_metrics()[split.id])

@@ -53,6 +53,7 @@ class MarketingTrace extends models.Model {
             ["email", "Email"],
             ["sms", "SMS"],
             ["action", "Server Action"],
+            ["split", "A/B split"],
         ],
     });
     trigger_type = fields.Selection({
@@ -216,4 +217,39 @@ test("a real participant has no Run", async () => {
     expect(`${trace("Welcome")} .o_ma_trace_state`).toHaveText("Scheduled");
     expect(".o_ma_trace_run").toHaveCount(0);
     expect(".o_ma_trace_cancel").toHaveCount(1);
+});
+
+test("Run on a test's A/B split shows the branch it chose", async () => {
+    MarketingActivity._records.push({ id: 5, name: "Which offer?" });
+    MarketingParticipant._records.push({ id: 3, is_test: true, trace_ids: [6] });
+    MarketingTrace._records.push({
+        id: 6,
+        participant_id: 3,
+        activity_id: 5,
+        activity_type: "split",
+        trigger_type: "begin",
+        schedule_date: "2024-11-25 10:00:00",
+        state: "scheduled",
+    });
+    onRpc("marketing.trace", "action_execute", function ({ args }) {
+        expect.step(`run ${args[0]}`);
+        this.env["marketing.trace"].write(args[0], {
+            state: "processed",
+            state_msg: "Branch: Offer B",
+        });
+        return true;
+    });
+    await mountView({
+        type: "form",
+        resModel: "marketing.participant",
+        resId: 3,
+        arch: PARTICIPANT_FORM,
+    });
+    expect(`${trace("Which offer?")} .fa-code-fork`).toHaveCount(1);
+    expect(`${trace("Which offer?")} .o_ma_trace_branch`).toHaveCount(0);
+
+    await contains(`${trace("Which offer?")} .o_ma_trace_run`).click();
+    expect.verifySteps(["run 6"]);
+    expect(`${trace("Which offer?")} .o_ma_trace_state`).toHaveText("Processed");
+    expect(`${trace("Which offer?")} .o_ma_trace_branch`).toHaveText("Branch: Offer B");
 });

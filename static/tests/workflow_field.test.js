@@ -82,6 +82,7 @@ class MarketingActivity extends models.Model {
             ["email", "Email"],
             ["sms", "SMS"],
             ["action", "Server Action"],
+            ["split", "A/B split"],
         ],
         default: "email",
     });
@@ -501,4 +502,201 @@ test("a figure opens what the server's action for its measure lists", async () =
         'action_view_participants [[1],"open"]',
         "open action_view_participants open",
     ]);
+});
+
+test("a split block compares its branches in a table, and Promote promotes one", async () => {
+    // the split and its branches, in a campaign of their own
+    MarketingCampaign._records.push({
+        id: 2,
+        name: "A/B",
+        model_name: "test.contact",
+        domain: "[]",
+        marketing_activity_ids: [6, 7, 8],
+    });
+    MarketingActivity._records.push(
+        { id: 6, name: "Which offer?", activity_type: "split", campaign_id: 2 },
+        {
+            id: 7,
+            name: "Offer A",
+            trigger_type: "activity",
+            interval_number: 0,
+            parent_id: 6,
+            campaign_id: 2,
+        },
+        {
+            id: 8,
+            name: "Offer B",
+            trigger_type: "activity",
+            interval_number: 0,
+            parent_id: 6,
+            campaign_id: 2,
+        }
+    );
+    const branch = (values) => ({
+        split_weight: 50,
+        promoted: false,
+        sent: 0,
+        opened: 0,
+        clicked: 0,
+        replied: 0,
+        goal_reached: 0,
+        goal_reached_rate: 0,
+        best: false,
+        p_value: null,
+        ...values,
+    });
+    let promoted = false;
+    onRpc("marketing.campaign", "get_workflow_metrics", ({ args }) => {
+        expect.step(`metrics ${args[0]}`);
+        return {
+            6: metrics({
+                processed: 100,
+                split_on_goal: false,
+                split_results: [
+                    branch({
+                        activity_id: 7,
+                        name: "Offer A",
+                        participants: 52,
+                        sent: 52,
+                        opened_rate: 61.5,
+                        clicked_rate: 40.4,
+                        replied_rate: 1.9,
+                        best: true,
+                        p_value: 1.0,
+                    }),
+                    branch({
+                        activity_id: 8,
+                        name: "Offer B",
+                        participants: 48,
+                        sent: 47,
+                        opened_rate: 50,
+                        clicked_rate: 18.8,
+                        replied_rate: 0,
+                        promoted,
+                        p_value: 0.0213,
+                    }),
+                ],
+            }),
+            7: metrics({ processed: 52, sent: 52 }),
+            8: metrics({ processed: 48, sent: 47 }),
+        };
+    });
+    onRpc("marketing.activity", "action_promote_branch", ({ args }) => {
+        expect.step(`promote ${JSON.stringify(args[0])}`);
+        promoted = true;
+        return true;
+    });
+    await mountView({ type: "form", resModel: "marketing.campaign", resId: 2, arch: CAMPAIGN_FORM });
+    expect.verifySteps(["vocabulary", "metrics 2"]);
+
+    // the split opens on its branches; the other blocks keep their graph
+    expect(`${block("Which offer?")} .o_ma_tab_split`).toHaveClass("active");
+    expect(`${block("Offer A")} .o_ma_tab_split`).toHaveCount(0);
+    expect(`${block("Offer A")} .o_ma_tab_graph`).toHaveClass("active");
+    const table = `${block("Which offer?")} .o_ma_split_table`;
+    expect(queryAllTexts(`${table} thead th`)).toEqual([
+        "Branch",
+        "People",
+        "Sent",
+        "Opened",
+        "Clicked",
+        "Replied",
+        "Sure",
+        "",
+    ]);
+    expect(queryAllTexts(`${table} tr[data-branch="Offer A"] td`)).toEqual([
+        "Offer A",
+        "52",
+        "52",
+        "61.5%",
+        "40.4%",
+        "1.9%",
+        "Best",
+        "Promote",
+    ]);
+    expect(queryAllTexts(`${table} tr[data-branch="Offer B"] td`)).toEqual([
+        "Offer B",
+        "48",
+        "47",
+        "50%",
+        "18.8%",
+        "0%",
+        "98%",
+        "Promote",
+    ]);
+    // the best branch is marked, and how sure it is better is explained
+    expect(`${table} tr[data-branch="Offer A"]`).toHaveClass("o_ma_split_best");
+    expect(`${table} tr[data-branch="Offer A"] .fa-trophy`).toHaveCount(1);
+    expect(`${table} tr[data-branch="Offer B"]`).not.toHaveClass("o_ma_split_best");
+    expect(`${table} tr[data-branch="Offer B"] .o_ma_split_sure`).toHaveAttribute(
+        "title",
+        "p = 0.021: 98% sure that the best branch is better"
+    );
+    expect(`${block("Which offer?")} .o_ma_split_summary`).toHaveText(
+        "Compared on the click rate. Best so far: Offer A."
+    );
+    // its own graph is one tab away
+    await contains(`${block("Which offer?")} .o_ma_tab_graph`).click();
+    expect(`${block("Which offer?")} .o_ma_split_table`).toHaveCount(0);
+    await contains(`${block("Which offer?")} .o_ma_tab_split`).click();
+
+    // Promote asks first, then promotes on the server and reloads the figures
+    await contains(`${table} tr[data-branch="Offer B"] .o_ma_split_promote`).click();
+    expect(".modal-body").toHaveText(
+        "Everyone who reaches the split from now on goes down this branch; the participants already in another branch stay there."
+    );
+    await contains(".modal .btn-primary").click();
+    expect.verifySteps(["promote [8]", "metrics 2"]);
+    expect(`${table} tr[data-branch="Offer B"] .o_ma_split_promoted`).toHaveText("Promoted");
+    expect(`${table} tr[data-branch="Offer B"] .o_ma_split_promote`).toHaveCount(0);
+    expect(`${table} tr[data-branch="Offer A"] .o_ma_split_promote`).toHaveCount(1);
+});
+
+test("a split without enough participants says so", async () => {
+    onRpc("marketing.campaign", "get_workflow_metrics", () => ({
+        1: metrics({
+            split_on_goal: true,
+            split_results: [
+                {
+                    activity_id: 2,
+                    name: "Thanks",
+                    participants: 3,
+                    sent: 3,
+                    opened_rate: 0,
+                    clicked_rate: 0,
+                    replied_rate: 0,
+                    goal_reached_rate: 33.3,
+                    promoted: false,
+                    best: false,
+                    p_value: null,
+                },
+            ],
+        }),
+    }));
+    await mountView({
+        type: "form",
+        resModel: "marketing.campaign",
+        resId: 1,
+        // a read-only workflow: nothing to promote
+        arch: CAMPAIGN_FORM.replace('widget="marketing_workflow"', 'widget="marketing_workflow" readonly="1"'),
+    });
+    const table = `${block("Welcome mail")} .o_ma_split_table`;
+    expect(queryAllTexts(`${table} thead th`)).toEqual([
+        "Branch",
+        "People",
+        "Sent",
+        "Opened",
+        "Clicked",
+        "Replied",
+        "Goal",
+        "Sure",
+    ]);
+    expect(`${table} .o_ma_split_promote`).toHaveCount(0);
+    expect(`${table} .o_ma_split_goal`).toHaveText("33.3%");
+    expect(`${table} .o_ma_split_sure`).toHaveText("–");
+    expect(`${table} .o_ma_split_sure`).toHaveAttribute("title", "Not enough data yet");
+    expect(`${block("Welcome mail")} .o_ma_split_summary`).toHaveText(
+        "Compared on the goal rate. Not enough data yet."
+    );
+    expect.verifySteps(["vocabulary"]);
 });

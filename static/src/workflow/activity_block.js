@@ -26,13 +26,17 @@ export class ActivityBlock extends Component {
         onEdit: Function,
         onDelete: Function,
         onAddChild: Function,
+        onPromote: { type: Function, optional: true },
     };
 
     setup() {
         this.action = useService("action");
         this.orm = useService("orm");
         this.getTreeDescription = useGetTreeDescription();
-        this.state = useState({ tab: "graph", filter: null });
+        this.state = useState({
+            tab: this.props.metrics?.split_results ? "split" : "graph",
+            filter: null,
+        });
     }
 
     get data() {
@@ -92,6 +96,57 @@ export class ActivityBlock extends Component {
             label: this.vocabulary.measures[measure],
             value: measure === "sent" ? metrics.sent : `${metrics[`${measure}_ratio`]}%`,
         }));
+    }
+
+    /** The branches of an A/B split side by side, or null for another activity. */
+    get splitRows() {
+        const results = this.props.metrics?.split_results;
+        if (!results) {
+            return null;
+        }
+        return results.map((result) => ({
+            id: result.activity_id,
+            name: result.name,
+            best: result.best,
+            promoted: result.promoted,
+            participants: result.participants,
+            sent: result.sent,
+            opened: `${result.opened_rate}%`,
+            clicked: `${result.clicked_rate}%`,
+            replied: `${result.replied_rate}%`,
+            goal: `${result.goal_reached_rate}%`,
+            sureness: this.sureness(result),
+        }));
+    }
+
+    /** How sure the best branch is better than this one, in a short cell and a sentence. */
+    sureness({ best, p_value }) {
+        if (p_value === null || p_value === undefined) {
+            return { label: "–", help: _t("Not enough data yet") };
+        }
+        if (best) {
+            return { label: _t("Best"), help: _t("The best branch so far") };
+        }
+        const confidence = `${Math.round(100 * (1 - p_value))}%`;
+        return {
+            label: confidence,
+            help: _t("p = %(p_value)s: %(confidence)s sure that the best branch is better", {
+                p_value: p_value.toFixed(3),
+                confidence,
+            }),
+        };
+    }
+
+    /** What the branches are compared on, and whether there is a winner yet. */
+    get splitSummary() {
+        const metrics = this.props.metrics;
+        const compared = metrics.split_on_goal
+            ? _t("Compared on the goal rate.")
+            : _t("Compared on the click rate.");
+        const best = metrics.split_results.find((result) => result.best);
+        return best
+            ? `${compared} ${_t("Best so far: %(branch)s.", { branch: best.name })}`
+            : `${compared} ${_t("Not enough data yet.")}`;
     }
 
     /** The campaign filter AND the filters of the ancestors AND this activity's filter. */

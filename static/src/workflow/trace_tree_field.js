@@ -42,6 +42,8 @@ export class TraceTreeField extends Component {
                         ? this.vocabulary.triggers[data.trigger_type]?.awaited || ""
                         : "",
                 message: data.state_msg || "",
+                // an A/B split says which branch it chose
+                isBranch: data.activity_type === "split" && data.state === "processed",
                 canRun: data.state === "scheduled" && this.props.record.data.is_test,
                 canCancel: data.state === "scheduled",
                 canRetry: data.state === "error",

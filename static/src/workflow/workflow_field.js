@@ -145,6 +145,28 @@ export class WorkflowField extends Component {
     }
 
     /**
+     * Promote a branch of an A/B split (after confirmation): the form is
+     * saved, the server promotes it, and the form reloads with the new figures.
+     */
+    promoteBranch(branch) {
+        this.addDialog(ConfirmationDialog, {
+            title: _t("Promote %(branch)s?", { branch: branch.name }),
+            body: _t(
+                "Everyone who reaches the split from now on goes down this branch; the participants already in another branch stay there."
+            ),
+            confirmLabel: _t("Promote"),
+            confirm: async () => {
+                if (!(await this.props.record.save({ reload: false }))) {
+                    return;
+                }
+                await this.orm.call("marketing.activity", "action_promote_branch", [[branch.id]]);
+                await this.props.record.load();
+            },
+            cancel: () => {},
+        });
+    }
+
+    /**
      * Remove the activity and its descendants from the workflow (deleted on
      * save); say so first when it has children or traces.
      */
