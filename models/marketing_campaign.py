@@ -187,7 +187,6 @@ class MarketingCampaign(models.Model):
     participant_ids = fields.One2many("marketing.participant", "campaign_id", string="Participants")
     last_sync_date = fields.Datetime("Last Synchronization", copy=False, readonly=True)
     scheduler_error = fields.Text(
-        "Scheduler Error",
         copy=False,
         readonly=True,
         help="Why the scheduler could not enrol participants or run the activities of the "
