@@ -647,3 +647,118 @@ def stage_timing_redate(env, measure, state, size, **_tools):
     part = measure.parts["sync"]
     measure.extra["rescheduled"] = moved
     measure.extra["rescheduled_per_s"] = moved / part["seconds"] if part["seconds"] else 0
+
+
+# ----------------------------------------------------------------------------------
+# experiments and goals (issue #18): an A/B split over ``--split`` participants, the
+# goal check over ``--goal`` running participants
+# ----------------------------------------------------------------------------------
+
+
+def stage_split(env, measure, state, size, **_tools):
+    """A root A/B split (two branches of 50 %, each a server action a day later, so
+    that the stage measures the assignment only) over ``size`` participants: the
+    scheduler's batches (``execute_activities``) send each down one branch and
+    schedule that branch's trace (participants/s, queries per batch)."""
+    if "split_weight" not in env["marketing.activity"]._fields:
+        measure.extra["skipped"] = "no A/B split in this code"
+        return
+    ref = "bench-split"
+    common.insert_contacts(env, size, ref)
+    action = server_action(env, "Bench: branch", common.NOOP_BATCH_CODE)
+    branch = {
+        "activity_type": "action",
+        "server_action_id": action.id,
+        "trigger_type": "activity",
+        "parent": 0,
+        "split_weight": 50,
+        "interval_number": 1,
+        "interval_type": "days",
+        BATCH_OPTION: True,
+    }
+    campaign, (split, branch_a, branch_b) = create_campaign(
+        env,
+        "Bench split",
+        ref,
+        [
+            {
+                "name": "Split",
+                "activity_type": "split",
+                "trigger_type": "begin",
+                "interval_number": 0,
+            },
+            dict(branch, name="Branch A"),
+            dict(branch, name="Branch B"),
+        ],
+    )
+    campaign.sync_participants()
+    env.cr.commit()  # the contacts and the enrolment are not measured
+    measure.run("split", campaign.execute_activities)
+    measure.records = count_traces(env, split.id)
+    env.cr.execute(
+        "SELECT activity_id, count(*) FROM marketing_trace WHERE activity_id IN %s "
+        "GROUP BY activity_id",
+        [(branch_a.id, branch_b.id)],
+    )
+    counts = dict(env.cr.fetchall())
+    measure.extra["branches"] = [counts.get(branch_a.id, 0), counts.get(branch_b.id, 0)]
+    batch_size = env["marketing.trace"]._get_scheduler_setting("batch_size", 200)
+    batches = -(-measure.records // batch_size) if measure.records else 0
+    measure.extra["batches"] = batches
+    queries = measure.parts["split"]["queries"]
+    measure.extra["queries_per_batch"] = queries / batches if batches else 0
+
+
+def stage_goal(env, measure, state, size, **_tools):
+    """A campaign goal (the tag "Bench customer") over ``size`` running
+    participants, one in ten of them tagged: the synchronisation's goal check
+    (``sync_participants`` → ``_reach_goal``) completes those, their waiting
+    steps canceled, in one statement (time of one check)."""
+    if "goal_domain" not in env["marketing.campaign"]._fields:
+        measure.extra["skipped"] = "no campaign goal in this code"
+        return
+    ref = "bench-goal"
+    common.insert_contacts(env, size, ref)
+    action = server_action(env, "Bench: goal", common.NOOP_CODE)
+    campaign, [activity] = create_campaign(
+        env,
+        "Bench goal",
+        ref,
+        [
+            {
+                "name": "Later",
+                "activity_type": "action",
+                "server_action_id": action.id,
+                "trigger_type": "begin",
+                "interval_number": 1,
+                "interval_type": "weeks",
+            }
+        ],
+    )
+    campaign.sync_participants()
+    tag = env["res.partner.category"].create({"name": "Bench customer"})
+    env.flush_all()
+    env.cr.execute(
+        "INSERT INTO res_partner_res_partner_category_rel (partner_id, category_id) "
+        "SELECT id, %s FROM res_partner WHERE ref = %s AND id %% 10 = 0",
+        [tag.id, ref],
+    )
+    env.cr.execute("ANALYZE res_partner_res_partner_category_rel")
+    env.cr.execute("ANALYZE marketing_participant")
+    env.invalidate_all()
+    campaign.goal_domain = repr([("category_id", "in", [tag.id])])
+    env.cr.commit()  # the contacts, the enrolment and the tags are not measured
+    env.cr.execute(
+        "SELECT count(*) FROM marketing_participant WHERE campaign_id = %s AND state = 'running'",
+        [campaign.id],
+    )
+    measure.records = env.cr.fetchone()[0]
+    measure.run("goal", campaign.sync_participants)
+    env.cr.execute(
+        "SELECT count(*) FILTER (WHERE goal_reached_date IS NOT NULL), "
+        "count(*) FILTER (WHERE state = 'running') "
+        "FROM marketing_participant WHERE campaign_id = %s",
+        [campaign.id],
+    )
+    measure.extra["reached"], measure.extra["still_running"] = env.cr.fetchone()
+    measure.extra["canceled"] = count_traces(env, activity.id, "canceled")

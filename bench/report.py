@@ -25,6 +25,8 @@ STAGE_LABELS = {
     "timing_cap": "Email frequency cap: due traces checked, those over it postponed",
     "timing_cap_sms": "SMS frequency cap: due traces checked, those over it postponed",
     "timing_redate": "Date trigger: a changed date re-dates the waiting traces at sync",
+    "split": "A/B split: participants sent down one of two branches (50/50)",
+    "goal": "Campaign goal: one check over the running participants (10 % reach it)",
 }
 PEERS = ("mm", "oca")
 
@@ -208,13 +210,11 @@ def targets(by_stage):
             ('tagging action ≥ 2,000 traces/s with "run once per batch"',
              f"{rate(tag_batch):,.0f}/s", rate(tag_batch) >= 2_000)
         )  # fmt: skip
-    else:
-        tag = get("action_tag")
+    elif tag := get("action_tag"):
         rows.append(
             (
                 'tagging action ≥ 2,000 traces/s with "run once per batch"',
-                "the option is not in the code measured"
-                + (f" (record by record: {rate(tag):,.0f}/s)" if tag else ""),
+                f"the option is not in the code measured (record by record: {rate(tag):,.0f}/s)",
                 False,
             )
         )
@@ -259,6 +259,7 @@ def targets(by_stage):
             )
         )
     rows += timing_targets(get)
+    rows += experiment_targets(get)
     slower = []
     compared = 0
     for (stage, _size), row in by_stage.items():
@@ -303,6 +304,37 @@ def timing_targets(get):
                 f"{result['rescheduled']:,} of {result['records']:,} traces moved, {rate:,.0f}/s, "
                 f"{queries:.1f} queries per batch of {result['records'] // result['batches']:,}",
                 rate >= 20_000 and queries <= max_queries,
+            )
+        )
+    return rows
+
+
+def experiment_targets(get):
+    """Issue #18: branch assignment ≥ 20,000 participants/s over the split's
+    traces; the goal check over the running participants in < 1 s."""
+    rows = []
+    split = get("split")
+    if split and not split.get("skipped"):
+        rate = split["records"] / split["seconds"] if split["seconds"] else 0
+        branches = " / ".join(f"{count:,}" for count in split["branches"])
+        rows.append(
+            (
+                f"A/B split: branch assignment ≥ 20,000 participants/s at {split['size']:,}",
+                f"{split['records']:,} participants in {split['seconds']:.2f} s, {rate:,.0f}/s, "
+                f"{split['queries_per_batch']:.1f} queries per batch of "
+                f"{split['records'] // max(split['batches'], 1):,}; branches {branches}",
+                rate >= 20_000,
+            )
+        )
+    goal = get("goal")
+    if goal and not goal.get("skipped"):
+        rows.append(
+            (
+                f"goal check < 1 s over {goal['records']:,} running participants",
+                f"{goal['seconds']:.2f} s for `sync_participants` (goal check included), "
+                f"{goal['queries']} queries; {goal['reached']:,} reached the goal, "
+                f"{goal['canceled']:,} waiting steps canceled",
+                goal["seconds"] < 1,
             )
         )
     return rows
@@ -409,6 +441,26 @@ def faults_section(raw):
     return lines
 
 
+def run_scope(raw):
+    """The sizes of the timing and experiment stages, and the stages of a run limited
+    to some (``--stages`` without ``enrol``)."""
+    args = raw["args"]
+    ran = {result["stage"] for result in raw["results"]}
+    sizes = [
+        f"{args[option]:,} for {', '.join(sorted(stage for stage in ran if test(stage)))}"
+        for option, test in (
+            ("timing", lambda stage: stage.startswith("timing_")),
+            ("split", lambda stage: stage == "split"),
+            ("goal", lambda stage: stage == "goal"),
+        )
+        if args.get(option) and any(test(stage) for stage in ran)
+    ]
+    lines = [f"Sizes: {'; '.join(sizes)}."] if sizes else []
+    if "enrol" not in args["stages"]:
+        lines.append(f"Only these stages ran: {', '.join(args['stages'])}.")
+    return ["", *lines] if lines else []
+
+
 def render(bench, raw):
     lines_table, by_stage = table(raw)
     args = raw["args"]
@@ -416,16 +468,21 @@ def render(bench, raw):
         "# Benchmark results",
         "",
         "Written by `bench/run.py` (see `bench/README.md`): "
-        f"{args['contacts']:,} contacts, "
-        f"scale {', '.join(f'{s:,}' for s in args['scale']) or 'not run'}, "
-        f"{args['future']:,} future traces for the due scan; the run took "
-        f"{raw['duration'] / 60:.1f} min.",
+        + (
+            f"{args['contacts']:,} contacts, "
+            f"scale {', '.join(f'{s:,}' for s in args['scale']) or 'not run'}, "
+            f"{args['future']:,} future traces for the due scan"
+            if "enrol" in args["stages"]
+            else "a run of some stages only"
+        )
+        + f"; the run took {raw['duration'] / 60:.1f} min.",
+        *run_scope(raw),
         "",
         "## Machine",
         "",
         *(raw.get("machine") or machine(bench)),
         "",
-        "## Targets (issue #11 §3)",
+        "## Targets (issue #11 §3; #19 and #18 for their stages)",
         "",
         *targets(by_stage),
         "",

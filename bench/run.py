@@ -1,8 +1,8 @@
 """The benchmark: this module against plain Email Marketing and OCA automation_oca.
 
     python3 bench/run.py --config ODOO_CONF [--contacts 10000] [--scale 100000 1000000]
-                         [--timing 100000] [--stages ...] [--products ma mm oca]
-                         [--output bench/RESULTS.md]
+                         [--timing 100000] [--split 100000] [--goal 100000]
+                         [--stages ...] [--products ma mm oca] [--output bench/RESULTS.md]
 
 ``ODOO_CONF`` is an Odoo configuration file (``./dev`` writes one): its addons path
 holds this module, its database options reach the PostgreSQL server. The benchmark
@@ -40,6 +40,7 @@ STAGES = {
         "action_noop", "action_tag", "action_noop_batch", "action_tag_batch",
         "enrol_scale", "due_scan",
         "timing_window", "timing_cap", "timing_cap_sms", "timing_redate",
+        "split", "goal",
     ],
     "mm": ["prepare", "email", "opens", "open_one"],
     "oca": [
@@ -264,6 +265,8 @@ class Bench:
                 self.measure(product, stage, self.args.future)
             elif stage.startswith("timing_"):
                 self.measure(product, stage, self.args.timing)
+            elif stage in ("split", "goal"):
+                self.measure(product, stage, getattr(self.args, stage))
             else:
                 self.measure(product, stage)
 
@@ -330,6 +333,14 @@ def parse_args(argv=None):
     parser.add_argument(
         "--timing", type=int, default=100_000,
         help="due traces of the timing stages: send window, frequency caps, re-dating (100,000)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--split", type=int, default=100_000,
+        help="participants sent down an A/B split's two branches (100,000)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--goal", type=int, default=100_000,
+        help="running participants of the goal check, 10 %% of them reaching it (100,000)",
     )  # fmt: skip
     parser.add_argument("--stages", nargs="*", default=ALL_STAGES, choices=ALL_STAGES)
     parser.add_argument(

@@ -893,6 +893,8 @@ class MarketingTrace(models.Model):
             return self.browse()
         campaign = activity.campaign_id
         joins, zones = self._recipient_zone_sql(campaign)
+        # read before the SELECT: a query for it would replace the SELECT's rows
+        responsible_zone = self._get_responsible_zone(campaign)
         self.flush_model(["schedule_date", "res_id"])
         # the target table is read for its time zones only, whoever may read the
         # records: nothing of it is shown
@@ -911,7 +913,6 @@ class MarketingTrace(models.Model):
                 ids=tuple(traces.ids),
             )
         )
-        responsible_zone = self._get_responsible_zone(campaign)
         moves = {}
         for trace_id, date, row_zones in self.env.cr.fetchall():
             opening = activity._get_next_opening(date, first_zone(*row_zones, responsible_zone))
@@ -948,6 +949,8 @@ class MarketingTrace(models.Model):
             )
             return
         joins, zones = self._recipient_zone_sql(campaign)
+        # read before the SELECT: a query for it would replace the SELECT's rows
+        responsible_zone = self._get_responsible_zone(campaign)
         column = SQL.identifier("target", field.name)
         self.flush_model()
         self.env["marketing.activity"].flush_model()
@@ -970,7 +973,6 @@ class MarketingTrace(models.Model):
                 condition=condition,
             )
         )
-        responsible_zone = self._get_responsible_zone(campaign)
         moves, missing = {}, []
         for trace_id, date, message, is_test, due, row_zones in self.env.cr.fetchall():
             if due is None:

@@ -199,6 +199,29 @@ class TestTiming(MarketingAutomationCommon):
             )
             self.assertFalse(traces.mailing_trace_ids)
 
+    def test_window_with_empty_cache(self):
+        """The responsible's time zone read from the database (not in the
+        cache) does not replace the traces' rows: the batch is re-dated, not
+        left outside its window (the benchmark, calling this with a cold
+        cache, saw its first batch of ten left on a Saturday)."""
+        campaign = self._create_campaign()
+        activity = self._create_activity(campaign, interval_number=1)
+        with freeze_time(self.reference_now) as frozen, self.mock_mail_gateway():
+            self._start(campaign)
+            activity.write({"send_hour_from": 14, "send_hour_to": 16})
+            frozen.tick(timedelta(hours=2))
+            traces = self._traces(activity, self.contacts)
+            self.env.invalidate_all()
+            self.assertEqual(activity._postpone_outside_window(traces), traces)
+            self.assertEqual(
+                self._schedule_dates(activity),
+                [
+                    datetime(2024, 11, 26, 0, 0),
+                    datetime(2024, 11, 26, 1, 0),
+                    datetime(2024, 11, 25, 13, 0),
+                ],
+            )
+
     def test_window_labels(self):
         campaign = self._create_campaign()
         activity = self._create_activity(
@@ -366,6 +389,20 @@ class TestTiming(MarketingAutomationCommon):
             self.assertTraceStates(traces[2], "rejected", "has no Event Date")
             campaign.execute_activities()
             self.assertEqual(traces.mapped("state"), ["scheduled", "processed", "rejected"])
+
+    def test_date_redated_with_empty_cache(self):
+        """A changed date re-dates the waiting traces also when the
+        responsible's time zone is read from the database then."""
+        self.contacts.sudo().write({"x_event_date": date(2024, 12, 10)})
+        campaign, activity = self._date_campaign("before", 3)
+        with freeze_time(self.reference_now), self.mock_mail_gateway():
+            self._start(campaign)
+            self.contacts.sudo().write({"x_event_date": date(2024, 12, 20)})
+            self.env.flush_all()
+            self.env.invalidate_all()
+            self.env["marketing.trace"]._redate_record_dates(campaign)
+            # contact 3 has no time zone: the responsible's (Brussels)
+            self.assertEqual(self._schedule_dates(activity)[2], datetime(2024, 12, 16, 23, 0))
 
     def test_date_missing_at_enrolment_and_expired(self):
         self.contacts.sudo().write({"tz": "Europe/Brussels", "x_event_date": date(2024, 11, 20)})
