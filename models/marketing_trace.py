@@ -212,7 +212,18 @@ class MarketingTrace(models.Model):
         the siblings it makes impossible (a "not opened" beside an "opened")."""
         traces = self.filtered(lambda t: t.state == "scheduled")
         if not traces:
-            raise UserError(_("Only scheduled traces can be run."))
+            if len(self) != 1:
+                raise UserError(_("Only scheduled traces can be run."))
+            # the screen may be older than the trace: say what became of it
+            state = dict(self._fields["state"]._description_selection(self.env))[self.state]
+            raise UserError(
+                _(
+                    "%(activity)s can no longer run: it is %(state)s. %(reason)s",
+                    activity=self.activity_id.name,
+                    state=state,
+                    reason=self.state_msg or "",
+                ).strip()
+            )
         traces.check_access("write")
         now = fields.Datetime.now()
         for trace in traces.filtered(lambda t: not t.schedule_date and t.parent_id):

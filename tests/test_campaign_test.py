@@ -330,6 +330,21 @@ class TestCampaignTest(MarketingAutomationCommon):
         self.assertTraceStates(pending, "canceled")
         self.assertFalse(self.contacts[0].ref)
 
+    def test_run_refused_says_why(self):
+        """A Run pressed on a screen older than the trace (its parent's email
+        failed since, or the test was stopped) says what became of it."""
+        campaign = self._create_campaign()
+        root = self._create_activity(campaign, "email")
+        later = self._create_activity(campaign, "action", parent=root, interval_number=1)
+        with freeze_time(self.reference_now), self.mock_mail_gateway():
+            participant = self._launch_test(campaign, self.contacts[0])
+            self._trace(participant, root).action_execute()
+            participant.action_set_completed()
+        pending = self._trace(participant, later)
+        self.assertTraceStates(pending, "canceled")
+        with self.assertRaisesRegex(UserError, f"{later.name} can no longer run: it is Canceled"):
+            pending.action_execute()
+
 
 @tagged("marketing_automation", "post_install", "-at_install")
 class TestMetrics(MarketingAutomationCommon):

@@ -1,10 +1,12 @@
 import { defineMailModels } from "@mail/../tests/mail_test_helpers";
 import { describe, expect, test } from "@odoo/hoot";
 import { queryAllTexts } from "@odoo/hoot-dom";
+import { animationFrame } from "@odoo/hoot-mock";
 import {
     contains,
     defineModels,
     fields,
+    makeServerError,
     models,
     mountView,
     onRpc,
@@ -205,6 +207,54 @@ test("Run executes the trace and reloads the test", async () => {
 
     await contains(`${trace("Thanks")} .o_ma_trace_run`).click();
     expect.verifySteps(["run 2", "reload"]);
+});
+
+test("a refused Run says why and shows the current states", async () => {
+    // the mail queue failed the parent's email and canceled the trace since
+    // the screen was drawn
+    onRpc("marketing.trace", "action_execute", function ({ args }) {
+        expect.step(`run ${args[0]}`);
+        this.env["marketing.trace"].write(args[0], {
+            state: "canceled",
+            state_msg: "The email failed.",
+        });
+        throw makeServerError({
+            description: "Thanks can no longer run: it is Canceled. The email failed.",
+        });
+    });
+    await mountView({
+        type: "form",
+        resModel: "marketing.participant",
+        resId: 1,
+        arch: PARTICIPANT_FORM,
+    });
+    expect(`${trace("Thanks")} .o_ma_trace_state`).toHaveText("Scheduled");
+
+    await contains(`${trace("Thanks")} .o_ma_trace_run`).click();
+    await animationFrame();
+    expect.verifySteps(["run 2"]);
+    expect(".o_notification_content").toHaveText(
+        "Thanks can no longer run: it is Canceled. The email failed."
+    );
+    expect(".o_error_dialog").toHaveCount(0);
+    expect(`${trace("Thanks")} .o_ma_trace_state`).toHaveText("Canceled");
+    expect(`${trace("Thanks")} .o_ma_trace_run`).toHaveCount(0);
+    expect(`${trace("Thanks")} .o_ma_trace_message`).toHaveText("The email failed.");
+});
+
+test("the screen reads the traces again when it is shown again", async () => {
+    await mountView({
+        type: "form",
+        resModel: "marketing.participant",
+        resId: 1,
+        arch: PARTICIPANT_FORM,
+    });
+    onRpc("marketing.participant", "web_read", () => {
+        expect.step("reload");
+    });
+    document.dispatchEvent(new Event("visibilitychange"));
+    await animationFrame();
+    expect.verifySteps(["reload"]);
 });
 
 test("a real participant has no Run", async () => {

@@ -1,6 +1,7 @@
-import { Component } from "@odoo/owl";
+import { Component, useExternalListener } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { formatDateTime } from "@web/core/l10n/dates";
+import { RPCError } from "@web/core/network/rpc";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { standardFieldProps } from "@web/views/fields/standard_field_props";
@@ -10,7 +11,10 @@ import { activityType, buildTree } from "./workflow_utils";
 /**
  * The traces of a participant drawn as the campaign's workflow: children
  * indented under the trace that created them, each with its state, date and
- * reason; on a test, scheduled traces run at once with Run.
+ * reason; on a test, scheduled traces run at once with Run. The mail queue
+ * and the scheduler change traces behind the screen: they are read again
+ * after each action, when the screen is shown again and when an action is
+ * refused (saying why).
  */
 export class TraceTreeField extends Component {
     static template = "marketing_automation_community.TraceTreeField";
@@ -18,7 +22,13 @@ export class TraceTreeField extends Component {
 
     setup() {
         this.orm = useService("orm");
+        this.notification = useService("notification");
         this.vocabulary = useWorkflowVocabulary();
+        useExternalListener(document, "visibilitychange", () => {
+            if (document.visibilityState === "visible") {
+                this.reload();
+            }
+        });
     }
 
     get rows() {
@@ -59,9 +69,23 @@ export class TraceTreeField extends Component {
         return state === "scheduled" ? _t("Planned for %(date)s", { date }) : date;
     }
 
+    async reload() {
+        const record = this.props.record;
+        if (!record.isNew && !record.dirty) {
+            await record.load();
+        }
+    }
+
     async run(traceId, method) {
-        await this.orm.call("marketing.trace", method, [[traceId]]);
-        await this.props.record.load();
+        try {
+            await this.orm.call("marketing.trace", method, [[traceId]]);
+        } catch (error) {
+            if (!(error instanceof RPCError && error.data?.name === "odoo.exceptions.UserError")) {
+                throw error;
+            }
+            this.notification.add(error.data.message, { type: "warning" });
+        }
+        await this.reload();
     }
 }
 
