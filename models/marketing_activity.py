@@ -1015,8 +1015,9 @@ class MarketingActivity(models.Model):
         - ``activity_types``: by type, its ``label``, ``icon`` and the
           ``measures`` of its messages (none: it sends none);
         - ``triggers``: by trigger, its ``label`` (``%(delay)s`` for the
-          delay), whether it is a ``root`` (no parent) and the event it is
-          ``awaited`` for (False: it waits for none);
+          delay) and its ``label_now`` (without a delay), whether it is a
+          ``root`` (no parent) and the event it is ``awaited`` for (False:
+          it waits for none);
         - ``child_triggers``: by parent type, the ``[trigger, label]`` its
           children can have;
         - ``delay_units``: by interval type, its ``[singular, plural]``;
@@ -1055,6 +1056,11 @@ class MarketingActivity(models.Model):
             "triggers": {
                 key: {
                     "label": self.env._(trigger.label) if trigger.label else "%(delay)s",
+                    "label_now": (
+                        self.env._(trigger.label_now or trigger.label)
+                        if trigger.label_now or trigger.label
+                        else "%(delay)s"
+                    ),
                     "root": trigger.root,
                     "awaited": (
                         self.env._(EVENTS[trigger.event].label)
@@ -1088,12 +1094,14 @@ class MarketingActivity(models.Model):
     @api.model
     def _format_trigger_label(self, vocabulary, trigger_type, interval_number, interval_type):
         """The trigger and delay of an activity as the workflow shows them
-        ("2 Days", "Opened after 2 Hours"); the editor formats them the same
+        ("2 Days", "Opened after 2 Hours", "Opened, at once"); the editor formats them the same
         way from the same vocabulary (``triggerLabel`` in workflow_utils.js)."""
         singular, plural = vocabulary["delay_units"].get(interval_type, ("", ""))
         delay = f"{interval_number} {singular if interval_number == 1 else plural}"
         trigger = vocabulary["triggers"].get(trigger_type)
-        return (trigger["label"] if trigger else "%(delay)s") % {"delay": delay}
+        if not trigger:
+            return delay
+        return trigger["label" if interval_number else "label_now"] % {"delay": delay}
 
     @api.model
     def _get_measures(self):

@@ -228,9 +228,9 @@ class TestTiming(MarketingAutomationCommon):
             campaign, send_hour_from=9, send_hour_to=17.5, send_weekdays_only=True
         )
         self.assertEqual(activity.send_window_label, "Weekdays, 9:00–17:30, recipient's local time")
-        self.assertEqual(activity.trigger_label, "0 Hours · Weekdays 9–17:30")
+        self.assertEqual(activity.trigger_label, "At once · Weekdays 9–17:30")
         activity.send_hour_to = 17
-        self.assertEqual(activity.trigger_label, "0 Hours · Weekdays 9–17")
+        self.assertEqual(activity.trigger_label, "At once · Weekdays 9–17")
         activity.write({"send_hour_from": 0, "send_hour_to": 0, "send_weekdays_only": False})
         self.assertEqual(activity.send_window_label, "Any time")
 

@@ -109,7 +109,8 @@ class TestWorkflowEditor(MarketingAutomationCommon):
         self.assertLessEqual(small_count, 6)
 
     def test_trigger_label(self):
-        """ "1 Hours" reads "1 Hour", as the blocks show it."""
+        """ "1 Hours" reads "1 Hour" and "Clicked after 0 Hours" reads
+        "Clicked, at once", as the blocks show them."""
         campaign = self._create_campaign()
         root = self._create_activity(campaign, "email", interval_number=1)
         child = self._create_activity(
@@ -124,6 +125,11 @@ class TestWorkflowEditor(MarketingAutomationCommon):
         self.assertEqual(child.trigger_label, "Not opened within 1 Day")
         child.interval_number = 2
         self.assertEqual(child.trigger_label, "Not opened within 2 Days")
+        # no delay: "Clicked, at once", not "Clicked after 0 Hours"
+        root.interval_number = 0
+        child.write({"trigger_type": "mail_click", "interval_number": 0})
+        self.assertEqual(root.trigger_label, "At once")
+        self.assertEqual(child.trigger_label, "Clicked, at once")
 
     @users("user_marketing_automation")
     def test_sms_text_in_the_activity(self):

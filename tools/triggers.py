@@ -75,6 +75,8 @@ class Trigger:
     positive: bool = True
     # how the workflow shows it, with its delay (none: the delay alone)
     label: object = None
+    # how the workflow shows it without a delay (none: as with one)
+    label_now: object = None
     # how the menu that adds a child under a parent names it
     child_label: object = None
 
@@ -128,12 +130,13 @@ SENT_STATUSES = ("pending", "sent", "open", "reply", "bounce")
 TRIGGERS = {
     trigger.key: trigger
     for trigger in (
-        Trigger(key="begin", name="beginning of workflow", root=True),
+        Trigger(key="begin", name="beginning of workflow", root=True, label_now=_lt("At once")),
         Trigger(key="date", name="Date of the record", root=True),
         Trigger(
             key="activity",
             name="another activity",
             label=_lt("after %(delay)s"),
+            label_now=_lt("right after"),
             child_label=_lt("After the activity"),
         ),
         Trigger(
@@ -142,6 +145,7 @@ TRIGGERS = {
             parent_type="email",
             event="open",
             label=_lt("Opened after %(delay)s"),
+            label_now=_lt("Opened, at once"),
             child_label=_lt("Opened"),
         ),
         Trigger(
@@ -159,6 +163,7 @@ TRIGGERS = {
             parent_type="email",
             event="reply",
             label=_lt("Replied after %(delay)s"),
+            label_now=_lt("Replied, at once"),
             child_label=_lt("Replied"),
         ),
         Trigger(
@@ -176,6 +181,7 @@ TRIGGERS = {
             parent_type="email",
             event="click",
             label=_lt("Clicked after %(delay)s"),
+            label_now=_lt("Clicked, at once"),
             child_label=_lt("Clicked"),
         ),
         Trigger(
@@ -193,6 +199,7 @@ TRIGGERS = {
             parent_type="email",
             event="bounce",
             label=_lt("Bounced after %(delay)s"),
+            label_now=_lt("Bounced, at once"),
             child_label=_lt("Bounced"),
         ),
         Trigger(
@@ -201,6 +208,7 @@ TRIGGERS = {
             parent_type="sms",
             event="click",
             label=_lt("Clicked after %(delay)s"),
+            label_now=_lt("Clicked, at once"),
             child_label=_lt("Clicked"),
         ),
         Trigger(
@@ -218,6 +226,7 @@ TRIGGERS = {
             parent_type="sms",
             event="bounce",
             label=_lt("Bounced after %(delay)s"),
+            label_now=_lt("Bounced, at once"),
             child_label=_lt("Bounced"),
         ),
     )

@@ -11,6 +11,7 @@ import {
     mountView,
     onRpc,
 } from "@web/../tests/web_test_helpers";
+import { triggerLabel } from "@marketing_automation_community/workflow/workflow_utils";
 import { WORKFLOW_VOCABULARY } from "./workflow_vocabulary";
 
 describe.current.tags("desktop");
@@ -699,4 +700,14 @@ test("a split without enough participants says so", async () => {
         "Compared on the goal rate. Not enough data yet."
     );
     expect.verifySteps(["vocabulary"]);
+});
+
+test("a trigger without a delay reads at once", () => {
+    const label = (trigger_type, interval_number) =>
+        triggerLabel(WORKFLOW_VOCABULARY, { trigger_type, interval_number, interval_type: "hours" });
+    expect(label("mail_click", 0)).toBe("Clicked, at once");
+    expect(label("mail_click", 2)).toBe("Clicked after 2 Hours");
+    expect(label("begin", 0)).toBe("At once");
+    expect(label("activity", 0)).toBe("right after");
+    expect(label("mail_not_open", 0)).toBe("Not opened within 0 Hours");
 });

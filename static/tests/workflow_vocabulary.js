@@ -62,66 +62,79 @@ export const WORKFLOW_VOCABULARY = {
     "triggers": {
         "begin": {
             "label": "%(delay)s",
+            "label_now": "At once",
             "root": true,
             "awaited": false
         },
         "date": {
             "label": "%(delay)s",
+            "label_now": "%(delay)s",
             "root": true,
             "awaited": false
         },
         "activity": {
             "label": "after %(delay)s",
+            "label_now": "right after",
             "root": false,
             "awaited": false
         },
         "mail_open": {
             "label": "Opened after %(delay)s",
+            "label_now": "Opened, at once",
             "root": false,
             "awaited": "Opened"
         },
         "mail_not_open": {
             "label": "Not opened within %(delay)s",
+            "label_now": "Not opened within %(delay)s",
             "root": false,
             "awaited": false
         },
         "mail_reply": {
             "label": "Replied after %(delay)s",
+            "label_now": "Replied, at once",
             "root": false,
             "awaited": "Replied"
         },
         "mail_not_reply": {
             "label": "Not replied within %(delay)s",
+            "label_now": "Not replied within %(delay)s",
             "root": false,
             "awaited": false
         },
         "mail_click": {
             "label": "Clicked after %(delay)s",
+            "label_now": "Clicked, at once",
             "root": false,
             "awaited": "Clicked"
         },
         "mail_not_click": {
             "label": "Not clicked within %(delay)s",
+            "label_now": "Not clicked within %(delay)s",
             "root": false,
             "awaited": false
         },
         "mail_bounce": {
             "label": "Bounced after %(delay)s",
+            "label_now": "Bounced, at once",
             "root": false,
             "awaited": "Bounced"
         },
         "sms_click": {
             "label": "Clicked after %(delay)s",
+            "label_now": "Clicked, at once",
             "root": false,
             "awaited": "Clicked"
         },
         "sms_not_click": {
             "label": "Not clicked within %(delay)s",
+            "label_now": "Not clicked within %(delay)s",
             "root": false,
             "awaited": false
         },
         "sms_bounce": {
             "label": "Bounced after %(delay)s",
+            "label_now": "Bounced, at once",
             "root": false,
             "awaited": "Bounced"
         }

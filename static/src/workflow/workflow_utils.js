@@ -9,13 +9,16 @@ export function activityType(vocabulary, type) {
 /**
  * The delay and trigger of an activity as the workflow shows them, formatted
  * as the server formats its trigger_label: "1 Hour", "after 3 Weeks",
- * "Opened after 2 Hours", "Not opened within 3 Days".
+ * "Opened after 2 Hours", "Opened, at once", "Not opened within 3 Days".
  */
 export function triggerLabel(vocabulary, { interval_number, interval_type, trigger_type }) {
     const [singular, plural] = vocabulary.delay_units[interval_type] || ["", ""];
     const delay = `${interval_number} ${interval_number === 1 ? singular : plural}`;
     const trigger = vocabulary.triggers[trigger_type];
-    return sprintf(trigger ? trigger.label : "%(delay)s", { delay });
+    if (!trigger) {
+        return delay;
+    }
+    return sprintf(interval_number ? trigger.label : trigger.label_now, { delay });
 }
 
 /** The trigger that does not fit the parent, as the server's check words it, or "". */
