@@ -40,14 +40,14 @@ registry.category("web_tour.tours").add("marketing_automation_reporting_tour", {
             run: "click",
         },
         {
-            content: "Templates: one email",
+            content: "Templates: one email, in the singular",
             trigger:
-                '.oe_stat_button[name="action_view_mailings"] .o_stat_value:contains("1")',
+                '.oe_stat_button[name="action_view_mailings"]:has(.o_stat_value:contains("1")):has(.o_stat_text:contains("Template")):not(:has(.o_stat_text:contains("Templates")))',
         },
         {
-            content: "Clicks: one click on its link",
+            content: "Clicks: one click on its link, in the singular",
             trigger:
-                '.oe_stat_button[name="action_view_link_clicks"] .o_stat_value:contains("1")',
+                '.oe_stat_button[name="action_view_link_clicks"]:has(.o_stat_value:contains("1")):has(.o_stat_text:contains("Click")):not(:has(.o_stat_text:contains("Clicks")))',
         },
         {
             content: "Participants: none running, 3 done, 3 in all",
