@@ -58,8 +58,8 @@ class IrActionsServer(models.Model):
             ):
                 raise ValidationError(
                     _(
-                        "The server action %(action)s is run once per batch by %(usage)s: "
-                        "its code must work on “records” (the batch), not on “record”.",
+                        "The server action %(action)s is run on several records at once by "
+                        "%(usage)s: its code must work on “records”, not on “record”.",
                         action=single[0].name,
                         usage=activity._get_usage_label(self.env),
                     )

@@ -139,12 +139,12 @@ class MarketingActivity(models.Model):
         "are not offered.",
     )
     run_once_per_batch = fields.Boolean(
-        "Run once per batch",
-        help="Run the server action once for each batch of participants, with all their "
-        "records in `records`, instead of once per record. Faster for actions written for "
-        "several records (an action with code must use `records`, as `record` is not set); "
-        "if the batch fails, it is run again record by record so that only the faulty "
-        "records end in error.",
+        "Run on several records at once",
+        help="Run the server action once for a group of participants processed together, "
+        "with all their records in `records`, instead of once per record. Faster for actions "
+        "written for several records (an action with code must use `records`, as `record` is "
+        "not set); if the group fails, it is run again record by record so that only the "
+        "faulty records end in error.",
     )
     # steps on the record, run through the ORM with the rights of the campaign's user
     tag_operation = fields.Selection(LIST_OPERATIONS, default="add", required=True)
@@ -805,10 +805,10 @@ class MarketingActivity(models.Model):
             if single := activity.server_action_id._get_single_record_code_actions():
                 raise ValidationError(
                     _(
-                        "Activity %(activity)s cannot run the server action %(action)s once "
-                        "per batch: its code works on one “record”, not on “records” (the "
-                        "batch). Run it once per record, or ask a Settings administrator to "
-                        "write it for “records”.",
+                        "Activity %(activity)s cannot run the server action %(action)s on "
+                        "several records at once: its code works on one “record”, not on "
+                        "“records”. Run it once per record, or ask a Settings administrator "
+                        "to write it for “records”.",
                         activity=activity.name,
                         action=single[0].name,
                     )

@@ -245,7 +245,7 @@ class TestSecurityServerActions(MarketingAutomationCommon):
         """The block is refused: the action works on one record at a time."""
         with self.assertRaises(ValidationError) as caught:
             yield
-        self.assertIn("once per batch", str(caught.exception))
+        self.assertIn("several records at once", str(caught.exception))
 
     def _code_action(self, code, **values):
         return self.env["ir.actions.server"].create(
