@@ -577,7 +577,8 @@ class MarketingTrace(models.Model):
     def _process_event(self, event, event_date):
         """An event happened on the message of these (parent) traces: schedule
         their waiting children triggered by it (first event only, at the event
-        plus their delay), cancel the children it makes impossible. Set-based:
+        plus their delay), cancel the children it makes impossible (a "not
+        opened" once opened, a "bounced" once replied to). Set-based:
         the same few queries for one message (the tracking pixel) as for
         thousands opened at once."""
         if not self:
@@ -593,6 +594,11 @@ class MarketingTrace(models.Model):
             for key, trigger in TRIGGERS.items()
             if trigger.event and not trigger.positive and trigger.event in happened
         }
+        reasons.update(
+            (key, EVENTS[event].cancel_reason)
+            for key, trigger in TRIGGERS.items()
+            if trigger.positive and trigger.event in EVENTS[event].excludes
+        )
         if EVENTS[event].voids_others:
             reasons.update(
                 (key, EVENTS[event].cancel_reason)

@@ -228,6 +228,25 @@ class TestCampaignTest(MarketingAutomationCommon):
         self.assertEqual(other.state, "running")
         self.assertEqual(participant.state, "running")
 
+    def test_run_reply_cancels_bounce(self):
+        """Run on "replied" simulates the reply: the message arrived, so its
+        "bounced" child is canceled and can no longer be run."""
+        campaign = self._create_campaign()
+        root = self._create_activity(campaign, "email")
+        on_reply = self._create_activity(campaign, "action", parent=root, trigger_type="mail_reply")
+        on_bounce = self._create_activity(
+            campaign, "action", parent=root, trigger_type="mail_bounce"
+        )
+        with freeze_time(self.reference_now), self.mock_mail_gateway():
+            participant = self._launch_test(campaign, self.contacts[0])
+            self._trace(participant, root).action_execute()
+            self._trace(participant, on_reply).action_execute()
+            bounced = self._trace(participant, on_bounce)
+            self.assertTraceStates(bounced, "canceled", "the parent message was replied to")
+            with self.assertRaisesRegex(UserError, "can no longer run"):
+                bounced.action_execute()
+        self.assertEqual(participant.state, "completed")
+
     @users("user_marketing_automation")
     def test_run_email_sends_every_time(self):
         campaign = self._create_campaign().with_env(self.env)

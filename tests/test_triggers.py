@@ -31,7 +31,8 @@ MAIL_OUTCOMES = {
     "mail_not_reply": ("run", "run", "run", "replied", "bounced"),
     "mail_click": ("wait", "wait", "run", "wait", "bounced"),
     "mail_not_click": ("run", "run", "clicked", "run", "bounced"),
-    "mail_bounce": ("wait", "wait", "wait", "wait", "run"),
+    # a reply proves the message arrived: it will not bounce
+    "mail_bounce": ("wait", "wait", "wait", "replied", "run"),
 }
 # the same for an SMS parent that gets no event, is clicked or bounces
 SMS_EVENTS = ("none", "click", "bounce")
@@ -419,7 +420,11 @@ class TestTriggers(MarketingAutomationCommon):
                                 trace.schedule_date,
                                 start + timedelta(hours=3 if trigger in EVENT_TRIGGERS else 2),
                             )
-                        elif trigger == "mail_not_open" or contact == bouncer:
+                        elif (
+                            trigger == "mail_not_open"
+                            or contact == bouncer
+                            or (contact == replier and trigger == "mail_bounce")
+                        ):
                             self.assertTraceStates(trace, "canceled")
                         else:
                             self.assertOutcome(trace, "wait")

@@ -31,6 +31,9 @@ class Event:
     # the message never arrived: only children triggered by this event or by
     # the activity itself can still run
     voids_others: bool = False
+    # the events it proves can no longer happen (a reply proves the message
+    # arrived: it will not bounce); their children are canceled
+    excludes: frozenset = frozenset()
 
     def happened_in(self, vals):
         """Whether writing ``vals`` on a mailing trace records this event."""
@@ -101,6 +104,7 @@ EVENTS = {
             date_field="reply_datetime",
             counted_statuses=("reply",),
             cancel_reason=_lt("Canceled: the parent message was replied to."),
+            excludes=frozenset({"bounce"}),
         ),
         Event(
             name="click",
