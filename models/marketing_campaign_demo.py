@@ -1,3 +1,9 @@
+try:
+    import phonenumbers
+except ImportError:
+    # optional, as for phone_validation
+    phonenumbers = None
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -42,6 +48,7 @@ class MarketingCampaign(models.Model):
         self.env["mail.blacklist"]._add(
             contacts[-1].email, message=self.env._("Asked not to receive our emails.")
         )
+        self._demo_set_valid_mobiles(contacts)
         campaign._demo_run_due_traces()
 
         welcome = self.env.ref("marketing_automation_community.demo_activity_welcome")
@@ -79,6 +86,39 @@ class MarketingCampaign(models.Model):
         campaign._demo_mailing_traces(reminder).set_sent()
         campaign._demo_clear_queues()
         campaign._demo_shift_dates(participants)
+
+    @api.model
+    def _demo_set_valid_mobiles(self, contacts):
+        """Base's demo contacts have made-up numbers that Odoo's format check
+        refuses, so that their SMS would be rejected: those without a valid
+        number get a mobile number valid in their country (the phone
+        library's example number, made distinct per contact)."""
+        if not phonenumbers:
+            # without the library, Odoo checks no number's format
+            return
+        default_region = self.env.company.country_id.code or "US"
+        used = set()
+        for contact in contacts:
+            if contact._phone_format(fname="mobile") or contact._phone_format(fname="phone"):
+                continue
+            region = contact.country_id.code or default_region
+            example = phonenumbers.example_number_for_type(
+                region, phonenumbers.PhoneNumberType.MOBILE
+            )
+            if not example:
+                continue
+            for step in range(1, 100):
+                candidate = phonenumbers.PhoneNumber(
+                    country_code=example.country_code,
+                    national_number=example.national_number + step,
+                )
+                number = phonenumbers.format_number(
+                    candidate, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+                )
+                if number not in used and phonenumbers.is_valid_number(candidate):
+                    used.add(number)
+                    contact.mobile = number
+                    break
 
     def _demo_split_events(self):
         """The recipients of the two offers of the A/B split open and click:

@@ -56,6 +56,19 @@ class TestDemo(TransactionCase):
         self.assertFalse(self.env["mail.mail"].search([("mailing_id", "in", mailings.ids)]))
         self.assertFalse(self.env["sms.sms"].search([("mailing_id", "in", mailings.ids)]))
 
+    def test_demo_sms_numbers(self):
+        """The demo's SMS go to numbers that pass Odoo's format check: none
+        is rejected for its number."""
+        traces = self.env.ref("marketing_automation_community.demo_activity_sms").trace_ids
+        self.assertTrue(traces)
+        contacts = self.env["res.partner"].browse(traces.mapped("res_id"))
+        numbers = {info["sanitized"] for info in contacts._sms_get_recipients_info().values()}
+        self.assertNotIn(False, numbers)
+        self.assertEqual(len(numbers), len(contacts), "one number per contact")
+        self.assertFalse(
+            traces.mailing_trace_ids.filtered(lambda t: t.failure_type == "sms_number_format")
+        )
+
     def test_demo_split(self):
         """The demo campaign's A/B split sent each contact down one branch,
         and both branches have figures: sent, opened and clicked."""
