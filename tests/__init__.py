@@ -33,3 +33,4 @@ from . import test_nocode_steps
 from . import test_timing_sms
 from . import test_timing_template
 from . import test_experiments_ui
+from . import test_screens_ui
