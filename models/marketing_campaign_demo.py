@@ -61,6 +61,7 @@ class MarketingCampaign(models.Model):
             if index % 6 == 1:
                 mailing_trace.set_bounced(bounce_message="550 5.1.1 Mailbox unavailable")
             elif index % 3 == 0:
+                # sudo: as the public click route records a click (demo data, at install)
                 self.env["link.tracker.click"].sudo().add_click(
                     trackers.code,
                     ip=f"198.51.100.{index + 1}",

@@ -70,6 +70,34 @@ class MarketingAutomationCommon(MassSMSCommon):
         )
 
     @classmethod
+    def _set_up_two_companies(cls, prefix):
+        """Company A, where the marketing user now works alone, with a marketing
+        manager; company B with a marketing user of its own (the attackers of
+        the security tests). ``prefix`` keeps the logins of each class apart."""
+        cls.company_a, cls.company_b = cls.company_admin, cls.company_2
+        cls.user_marketing_automation.write(
+            {"company_id": cls.company_a.id, "company_ids": [(6, 0, cls.company_a.ids)]}
+        )
+        cls.user_marketing_manager = mail_new_test_user(
+            cls.env,
+            login=f"{prefix}_manager",
+            name="Manon Manager",
+            groups="base.group_user,base.group_partner_manager,"
+            "marketing_automation_community.group_marketing_automation_manager",
+            company_id=cls.company_a.id,
+            company_ids=[(6, 0, cls.company_a.ids)],
+        )
+        cls.user_marketing_b = mail_new_test_user(
+            cls.env,
+            login=f"{prefix}_user_b",
+            name="Bruno CompanyB",
+            groups="base.group_user,base.group_partner_manager,"
+            "marketing_automation_community.group_marketing_automation_user",
+            company_id=cls.company_b.id,
+            company_ids=[(6, 0, cls.company_b.ids)],
+        )
+
+    @classmethod
     def _act_as_marketing_user(cls):
         """From now on the tests of the class act as the marketing user (only
         the Marketing Automation user group): the campaigns they create,

@@ -38,28 +38,7 @@ class TestSecurityAttacks(MarketingAutomationCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company_a, cls.company_b = cls.company_admin, cls.company_2
-        cls.user_marketing_automation.write(
-            {"company_id": cls.company_a.id, "company_ids": [(6, 0, cls.company_a.ids)]}
-        )
-        cls.user_marketing_manager = mail_new_test_user(
-            cls.env,
-            login="attack_manager",
-            name="Manon Manager",
-            groups="base.group_user,base.group_partner_manager,"
-            "marketing_automation_community.group_marketing_automation_manager",
-            company_id=cls.company_a.id,
-            company_ids=[(6, 0, cls.company_a.ids)],
-        )
-        cls.user_marketing_b = mail_new_test_user(
-            cls.env,
-            login="attack_user_b",
-            name="Bruno CompanyB",
-            groups="base.group_user,base.group_partner_manager,"
-            "marketing_automation_community.group_marketing_automation_user",
-            company_id=cls.company_b.id,
-            company_ids=[(6, 0, cls.company_b.ids)],
-        )
+        cls._set_up_two_companies("attack")
         partner_model = cls.partner_model
         # an action only Settings administrators may run
         cls.system_action = cls.env["ir.actions.server"].create(

@@ -3,8 +3,6 @@ from freezegun import freeze_time
 from odoo.exceptions import AccessError
 from odoo.tests import tagged, users
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from ..tools.campaign_batch import CAMPAIGN_BATCH_KEY, CampaignBatch
 from .common import MarketingAutomationCommon
 
@@ -16,19 +14,7 @@ class EventSecurityCase(MarketingAutomationCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company_a, cls.company_b = cls.company_admin, cls.company_2
-        cls.user_marketing_automation.write(
-            {"company_id": cls.company_a.id, "company_ids": [(6, 0, cls.company_a.ids)]}
-        )
-        cls.user_marketing_b = mail_new_test_user(
-            cls.env,
-            login="events_user_b",
-            name="Bruno CompanyB",
-            groups="base.group_user,base.group_partner_manager,"
-            "marketing_automation_community.group_marketing_automation_user",
-            company_id=cls.company_b.id,
-            company_ids=[(6, 0, cls.company_b.ids)],
-        )
+        cls._set_up_two_companies("events")
 
     def _run_opened_campaign(self):
         """Company A's campaign, its email sent: return the email's marketing

@@ -8,8 +8,6 @@ from psycopg2.errors import DeadlockDetected
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged, users
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from ..models.marketing_filter_mixin import PARSED_FILTERS_CACHE
 from ..tools.filter_eval import FilterEvaluator
 from ..tools.filter_words import describe_domain
@@ -27,28 +25,7 @@ class TestSecurityRules(MarketingAutomationCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company_a, cls.company_b = cls.company_admin, cls.company_2
-        cls.user_marketing_automation.write(
-            {"company_id": cls.company_a.id, "company_ids": [(6, 0, cls.company_a.ids)]}
-        )
-        cls.user_marketing_manager = mail_new_test_user(
-            cls.env,
-            login="rules_manager",
-            name="Manon Manager",
-            groups="base.group_user,base.group_partner_manager,"
-            "marketing_automation_community.group_marketing_automation_manager",
-            company_id=cls.company_a.id,
-            company_ids=[(6, 0, cls.company_a.ids)],
-        )
-        cls.user_marketing_b = mail_new_test_user(
-            cls.env,
-            login="rules_user_b",
-            name="Bruno CompanyB",
-            groups="base.group_user,base.group_partner_manager,"
-            "marketing_automation_community.group_marketing_automation_user",
-            company_id=cls.company_b.id,
-            company_ids=[(6, 0, cls.company_b.ids)],
-        )
+        cls._set_up_two_companies("rules")
         # a contact of company A that the marketing user may not read (a record
         # rule of a group of his), but the administrator may
         cls.secret = cls.env["res.partner"].create(
