@@ -42,6 +42,26 @@ class MailingMailing(models.Model):
     marketing_activity_ids = fields.One2many(
         "marketing.activity", "mass_mailing_id", string="Marketing Activities", copy=False
     )
+    # the activity that sends the template and its campaign, shown as links on its form
+    marketing_activity_id = fields.Many2one(
+        "marketing.activity",
+        string="Sent by",
+        compute="_compute_marketing_activity_id",
+        groups="marketing_automation_community.group_marketing_automation_user",
+    )
+    marketing_campaign_id = fields.Many2one(
+        "marketing.campaign",
+        string="Campaign",
+        compute="_compute_marketing_activity_id",
+        groups="marketing_automation_community.group_marketing_automation_user",
+    )
+
+    @api.depends("marketing_activity_ids.campaign_id")
+    def _compute_marketing_activity_id(self):
+        for mailing in self:
+            activity = mailing.marketing_activity_ids[:1]
+            mailing.marketing_activity_id = activity
+            mailing.marketing_campaign_id = activity.campaign_id
 
     @api.constrains("mailing_model_id", "mailing_type")
     def _check_marketing_activity_target(self):

@@ -3,12 +3,14 @@ import math
 from collections import defaultdict
 from datetime import timedelta
 
+from lxml import etree
 from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
-from odoo.tools import SQL, plaintext2html
+from odoo.tools import SQL, formatLang, plaintext2html
+from odoo.tools.translate import LazyTranslate
 
 from ..tools.campaign_batch import CAMPAIGN_BATCH_KEY, CampaignBatch
 from ..tools.content import is_mail_body_empty
@@ -25,6 +27,7 @@ from ..tools.triggers import (
 from .marketing_trace import FREQUENCY_CAPS, STATE_COLORS
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
 INTERVAL_TYPES = [("hours", "Hours"), ("days", "Days"), ("weeks", "Weeks"), ("months", "Months")]
 # delays and expiries stay within ten years: dates beyond that would be
@@ -1166,38 +1169,96 @@ class MarketingActivity(models.Model):
 
     def action_view_traces(self, measure):
         """The traces of real participants behind a figure of the activity
-        (``measure``: a key of ``_get_measures``), as the figure counts them."""
+        (``measure``: a key of ``_get_measures``), as the figure counts them:
+        the figure is the search filter named after the measure (a facet the
+        user sees and can remove), the list shows the date of the measure."""
         self.ensure_one()
         self.check_access("read")
-        label, domain = self._get_measure(measure)
+        label, _domain = self._get_measure(measure)
         return {
             "type": "ir.actions.act_window",
-            "name": _("%(measure)s: traces of %(activity)s", measure=label, activity=self.name),
+            "name": _("%(measure)s — %(activity)s", measure=label, activity=self.name),
             "res_model": "marketing.trace",
-            "domain": [("activity_id", "=", self.id), ("is_test", "=", False), *domain],
+            "domain": [("activity_id", "=", self.id), ("is_test", "=", False)],
             "views": [(False, "list"), (False, "form")],
-            "context": {"create": False},
+            "context": {
+                "create": False,
+                f"search_default_{measure}": 1,
+                "marketing_measure": measure,
+            },
         }
 
     def action_view_participants(self, measure):
         """The real participants behind a figure of the activity: those with
-        a trace of it that counts in ``measure``."""
+        a trace of it that counts in ``measure`` (the search filter
+        ``measure_<measure>`` of the participants, which reads the activity
+        from the context), latest first."""
         self.ensure_one()
         self.check_access("read")
-        label, domain = self._get_measure(measure)
+        label, _domain = self._get_measure(measure)
         return {
             "type": "ir.actions.act_window",
             "name": _(
-                "%(measure)s: participants of %(activity)s", measure=label, activity=self.name
+                "%(measure)s — %(activity)s: participants", measure=label, activity=self.name
             ),
             "res_model": "marketing.participant",
-            "domain": [
-                ("is_test", "=", False),
-                ("trace_ids", "any", [("activity_id", "=", self.id), *domain]),
-            ],
+            "domain": [("is_test", "=", False), ("trace_ids.activity_id", "=", self.id)],
             "views": [(False, "list"), (False, "form")],
-            "context": {"create": False},
+            "context": {
+                "create": False,
+                f"search_default_measure_{measure}": 1,
+                "marketing_activity_id": self.id,
+                "marketing_measure": measure,
+            },
         }
+
+    @api.model
+    def _get_measure_filters(self, model_name):
+        """The search filters of the figures on ``model_name`` (marketing.trace
+        or marketing.participant), by name: ``(label, domain as text)``. Those
+        on participants read the activity from the context
+        (``marketing_activity_id``, set by ``action_view_participants``)."""
+        filters = {}
+        for measure, (label, domain) in self._get_measures().items():
+            if model_name == "marketing.trace":
+                filters[measure] = (label, repr(domain))
+            else:
+                leaves = ", ".join(repr(leaf) for leaf in domain)
+                filters[f"measure_{measure}"] = (
+                    label,
+                    "[('trace_ids', 'any', [('activity_id', '=', "
+                    f"context.get('marketing_activity_id')), {leaves}])]",
+                )
+        return filters
+
+    @api.model
+    def _add_measure_filters(self, arch, model_name):
+        """Add to the search view ``arch`` of ``model_name`` the filters of
+        ``_get_measure_filters`` it does not have yet, in a group of their own
+        after its first filter group (the filters of participants are hidden:
+        they need an activity)."""
+        filters = arch.xpath("//search/filter")
+        if not filters:
+            return
+        existing = {node.get("name") for node in arch.xpath("//filter[@name]")}
+        anchor = filters[0]
+        while (sibling := anchor.getnext()) is not None and sibling.tag == "filter":
+            anchor = sibling
+        new_filters = {
+            name: values
+            for name, values in self._get_measure_filters(model_name).items()
+            if name not in existing
+        }
+        if new_filters:
+            # a group of its own: the figures are not OR-ed with the first filters
+            anchor.addnext(etree.Element("separator"))
+            anchor = anchor.getnext()
+        for name, (label, domain) in new_filters.items():
+            node = etree.Element("filter", string=label, name=name, domain=domain)
+            if model_name != "marketing.trace":
+                node.set("invisible", "1")
+            anchor.addnext(node)
+            anchor = node
 
     # ------------------------------------------------------------
     # TOOLS
@@ -1249,7 +1310,7 @@ class MarketingActivity(models.Model):
         if trigger.event and not trigger.positive:
             happened = traces.parent_id._filter_event(trigger.event)
             voided = traces.filtered(lambda t: t.parent_id in happened)
-            voided._set_state("canceled", self.env._(EVENTS[trigger.event].cancel_reason))
+            voided._set_state("canceled", EVENTS[trigger.event].cancel_reason)
             traces -= voided
         traces = self._reject_unmatched(traces)
         if traces and (reason := self._get_content_problem()):
@@ -1284,18 +1345,20 @@ class MarketingActivity(models.Model):
         if self.activity_type in ("email", "sms"):
             mailing = self.mass_mailing_id
             if not mailing.active:
-                return _("Not sent: the template %(mailing)s is archived.", mailing=mailing.subject)
+                return _lt(
+                    "Not sent: the template %(mailing)s is archived.", mailing=mailing.subject
+                )
             if (
                 is_mail_body_empty(mailing.body_html)
                 if mailing.mailing_type == "mail"
                 else not (mailing.body_plaintext or "").strip()
             ):
-                return _("Not sent: the template %(mailing)s is empty.", mailing=mailing.subject)
+                return _lt("Not sent: the template %(mailing)s is empty.", mailing=mailing.subject)
             if (
                 mailing.mailing_type != self.mass_mailing_id_mailing_type
                 or mailing.mailing_model_real != model.model
             ):
-                return _(
+                return _lt(
                     "Not sent: the template %(mailing)s no longer targets %(model)s.",
                     mailing=mailing.subject,
                     model=model.name,
@@ -1304,9 +1367,9 @@ class MarketingActivity(models.Model):
             return self._get_split_problem()
         elif self.activity_type in RECORD_STEP_TYPES:
             if problem := self._get_record_step_problem():
-                return _("Not run: %(reason)s", reason=problem)
+                return _lt("Not run: %(reason)s", reason=problem)
         elif self.server_action_id.model_id != model:
-            return _(
+            return _lt(
                 "Not run: the server action %(action)s no longer runs on %(model)s.",
                 action=self.server_action_id.name,
                 model=model.name,
@@ -1331,7 +1394,7 @@ class MarketingActivity(models.Model):
         # sudo: only whether the rows still exist, whoever can read them
         existing = set(records.sudo().browse(set(unmatched.mapped("res_id"))).exists().ids)
         gone = unmatched.filtered(lambda t: t.res_id not in existing)
-        gone._set_state("rejected", _("The record no longer exists."))
+        gone._set_state("rejected", _lt("The record no longer exists."))
         readable = set(
             records.with_context(active_test=False)._search(
                 [("id", "in", list(existing - matching))]
@@ -1340,10 +1403,10 @@ class MarketingActivity(models.Model):
         unreadable = (unmatched - gone).filtered(lambda t: t.res_id not in readable)
         unreadable._set_state(
             "rejected",
-            _("The responsible %(user)s cannot read this record.", user=records.env.user.name),
+            _lt("The responsible %(user)s cannot read this record.", user=records.env.user.name),
         )
         (unmatched - gone - unreadable)._set_state(
-            "rejected", _("The record does not match the filter of the activity.")
+            "rejected", _lt("The record does not match the filter of the activity.")
         )
         return traces - unmatched
 
@@ -1375,10 +1438,10 @@ class MarketingActivity(models.Model):
             lambda t: t._get_marketing_failure_reason()
         ).items():
             reason_traces.marketing_trace_id._set_state(
-                "rejected", _("Not sent: %(reason)s", reason=reason)
+                "rejected", _lt("Not sent: %(reason)s", reason=reason)
             )
         (traces - mailing_traces.marketing_trace_id)._set_state(
-            "rejected", _("Not sent: the record has no recipient.")
+            "rejected", _lt("Not sent: the record has no recipient.")
         )
 
     def _execute_action(self, traces, now):
@@ -1899,7 +1962,9 @@ class MarketingActivity(models.Model):
         branch_by_trace = {trace_id: branch_id for _participant, branch_id, trace_id in rows}
         for branch_id, branch_traces in traces.grouped(lambda t: branch_by_trace.get(t.id)).items():
             message = (
-                _("Branch: %(branch)s", branch=self.browse(branch_id).name) if branch_id else False
+                _lt("Branch: %(branch)s", branch=self.browse(branch_id).name)
+                if branch_id
+                else False
             )
             branch_traces._set_state("processed", message, now)
 
@@ -2006,6 +2071,11 @@ class MarketingActivity(models.Model):
             _("Goal"),
             _("Goal reached") if has_goal else _("Clicked"),
         ]
+
+        def percent(value, digits=1):
+            # in the user's language: "66.7%", "66,7%"
+            return f"{formatLang(self.env, value, digits=digits)}%"
+
         rows = []
         for result in results:
             if result["p_value"] is None:
@@ -2013,8 +2083,8 @@ class MarketingActivity(models.Model):
             elif result["best"]:
                 significance = _("Best branch")
             else:
-                p_value = "{:.3f}".format(result["p_value"])
-                confidence = "{:.0f}".format(100 * (1 - result["p_value"]))
+                p_value = formatLang(self.env, result["p_value"], digits=3)
+                confidence = formatLang(self.env, 100 * (1 - result["p_value"]), digits=0)
                 significance = _(
                     "p = %(p_value)s (%(confidence)s%% sure the best is better)",
                     p_value=p_value,
@@ -2033,13 +2103,13 @@ class MarketingActivity(models.Model):
                 )
             cells = [
                 name,
-                f"{result['split_weight']}%",
+                percent(result["split_weight"], 0),
                 result["participants"],
                 result["sent"],
-                f"{result['opened_rate']}%",
-                f"{result['clicked_rate']}%",
-                f"{result['replied_rate']}%",
-                f"{result['goal_reached_rate']}%" if has_goal else "-",
+                percent(result["opened_rate"]),
+                percent(result["clicked_rate"]),
+                percent(result["replied_rate"]),
+                percent(result["goal_reached_rate"]) if has_goal else "-",
                 significance,
             ]
             rows.append(

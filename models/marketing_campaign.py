@@ -8,6 +8,7 @@ from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
+from odoo.tools.translate import LazyTranslate
 
 from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 
@@ -18,6 +19,7 @@ from ..tools.triggers import EVENTS
 from .marketing_trace import TRANSIENT_ERRORS
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
 # Odoo's technical and security models, and the messages of Discuss, are never
 # targets: a campaign enrols what its filter finds and runs actions on it.
@@ -40,6 +42,27 @@ DENIED_TARGET_PREFIXES = (
     "auth_",
     "privacy.",
 )
+# the fields through which a target's records are reached, besides its phones
+# (``_phone_get_number_fields``) and its contact (``partner_id``)
+RECIPIENT_FIELDS = ("email", "email_from", "email_normalized")
+# what participants are unique per (on ir.model.fields): a stored email, phone,
+# mobile or name, or a contact; not a colour, a barcode or an internal number
+UNIQUE_FIELD_CHOICES = [
+    ("store", "=", True),
+    "|",
+    "&",
+    ("ttype", "=", "char"),
+    "|",
+    "|",
+    "|",
+    ("name", "ilike", "email"),
+    ("name", "ilike", "phone"),
+    ("name", "ilike", "mobile"),
+    ("name", "ilike", "name"),
+    "&",
+    ("ttype", "=", "many2one"),
+    ("relation", "=", "res.partner"),
+]
 RESPONSIBLE_GROUP = "marketing_automation_community.group_marketing_automation_user"
 MANAGER_GROUP = "marketing_automation_community.group_marketing_automation_manager"
 # Start and Stop change the state under this context key; its value cannot come
@@ -91,7 +114,7 @@ class MarketingCampaign(models.Model):
         ]
 
     def _get_model_id_domain(self):
-        return [("id", "in", self._get_allowed_target_models().ids)]
+        return [("id", "in", self._get_offered_target_models().ids)]
 
     name = fields.Char(required=True, tracking=True)
     active = fields.Boolean(default=True)
@@ -155,8 +178,7 @@ class MarketingCampaign(models.Model):
         "ir.model.fields",
         string="Unique per",
         ondelete="set null",
-        domain="[('model_id', '=', model_id), ('store', '=', True), "
-        "('ttype', 'in', ('char', 'integer', 'many2one', 'selection'))]",
+        domain=f"[('model_id', '=', model_id), {', '.join(map(repr, UNIQUE_FIELD_CHOICES))}]",
         help="At most one participant per value of this field (e.g. the email). "
         "Records with an empty value are deduplicated on the record itself.",
     )
@@ -407,13 +429,14 @@ class MarketingCampaign(models.Model):
                 model_field
                 and model_field.store
                 and model_field.column_type
-                and field.ttype in ("char", "integer", "many2one", "selection")
+                and field.filtered_domain(UNIQUE_FIELD_CHOICES)
                 and model_field.is_accessible(self.env)
             ):
                 raise ValidationError(
                     _(
-                        "Participants cannot be unique per %(field)s: choose a stored text, "
-                        "number, selection or relation field that you can read.",
+                        "Participants cannot be unique per %(field)s: choose a field that "
+                        "tells people apart and that you can read: an email, a phone, a name "
+                        "or a contact.",
                         field=field.field_description,
                     )
                 )
@@ -859,6 +882,29 @@ class MarketingCampaign(models.Model):
                 and self.env[m.model].has_access("read")
             )
         )
+
+    @api.model
+    def _get_offered_target_models(self):
+        """The targets a campaign offers: the allowed models whose records
+        can be reached (a stored email, phone or contact field), not the
+        business models nobody writes to (calendar events, sales teams...).
+        A campaign that already targets another allowed model keeps it."""
+        return self._get_allowed_target_models().filtered(
+            lambda m: self._is_reachable_model(self.env[m.model])
+        )
+
+    @api.model
+    def _is_reachable_model(self, model):
+        fields_ = model._fields
+        names = [
+            model._mail_get_primary_email_field(),
+            *RECIPIENT_FIELDS,
+            *model._phone_get_number_fields(),
+        ]
+        if any(name in fields_ and fields_[name].store for name in names if name):
+            return True
+        partner = fields_.get("partner_id")
+        return bool(partner and partner.store and partner.comodel_name == "res.partner")
 
     def _get_target_records(self):
         """The target model with the rights of the user who runs the campaign
@@ -1379,7 +1425,7 @@ class MarketingCampaign(models.Model):
                 campaign_id=self.id,
                 condition=SQL("TRUE") if condition is None else condition,
                 goal=query.subselect(),
-                reason=_("Goal reached"),
+                reason=self.env["marketing.trace"]._reason_sql(_lt("Goal reached")),
             )
         )
         reached = Participant.browse(row[0] for row in rows)

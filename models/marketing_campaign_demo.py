@@ -6,6 +6,9 @@ except ImportError:
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+from odoo.tools.translate import LazyTranslate
+
+_lt = LazyTranslate(__name__)
 
 
 class MarketingCampaign(models.Model):
@@ -80,7 +83,7 @@ class MarketingCampaign(models.Model):
         failed_sms = sms_traces.filtered(lambda t: t.trace_status == "sent")[-1:]
         failed_sms.set_failed(failure_type="sms_server")
         failed_sms.marketing_trace_id._set_state(
-            "error", self.env._("The SMS provider did not answer: the SMS was not sent.")
+            "error", _lt("The SMS provider did not answer: the SMS was not sent.")
         )
         campaign._demo_run_due_traces()
         reminder = self.env.ref("marketing_automation_community.demo_activity_reminder")

@@ -22,6 +22,7 @@ class MarketingLinkClickReport(models.Model):
     participant_id = fields.Many2one("marketing.participant", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     is_test = fields.Boolean("Test", readonly=True)
+    click_count = fields.Integer("Number of Clicks", readonly=True)
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
@@ -38,7 +39,8 @@ class MarketingLinkClickReport(models.Model):
                            trace.activity_id,
                            trace.participant_id,
                            trace.company_id,
-                           trace.is_test
+                           trace.is_test,
+                           1 AS click_count
                       FROM link_tracker_click click
                       JOIN link_tracker link ON link.id = click.link_id
                       JOIN mailing_trace mailing_trace ON mailing_trace.id = click.mailing_trace_id

@@ -2,8 +2,11 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
 from odoo.tools import SQL, create_index
+from odoo.tools.translate import LazyTranslate
 
 from ..tools.cache import invalidate_dependents
+
+_lt = LazyTranslate(__name__)
 
 
 class MarketingParticipant(models.Model):
@@ -22,7 +25,7 @@ class MarketingParticipant(models.Model):
     model_name = fields.Char(
         related="campaign_id.model_name", store=True, string="Target Model", precompute=True
     )
-    res_id = fields.Many2oneReference("Record ID", model_field="model_name", required=True)
+    res_id = fields.Many2oneReference("Target Record ID", model_field="model_name", required=True)
     resource_ref = fields.Reference(
         string="Record",
         selection="_selection_target_model",
@@ -67,6 +70,12 @@ class MarketingParticipant(models.Model):
         compute="_compute_goal_reached",
         aggregator="sum",
         help="1 when the participant reached the goal: the reports' measure of conversion.",
+    )
+    record_count = fields.Integer(
+        "Record ID",
+        compute="_compute_record_count",
+        aggregator="count_distinct",
+        help="The number of distinct records among the participants (the reports' measure).",
     )
     branch_id = fields.Many2one(
         "marketing.activity",
@@ -135,6 +144,9 @@ class MarketingParticipant(models.Model):
             participant.goal_reached = bool(participant.goal_reached_date)
             participant.goal_reached_count = int(participant.goal_reached)
 
+    def _compute_record_count(self):
+        self.record_count = 1
+
     def _search_goal_reached(self, operator, value):
         if operator not in ("=", "!="):
             raise UserError(_("Search the participants who reached the goal with = or !=."))
@@ -143,13 +155,21 @@ class MarketingParticipant(models.Model):
 
     def _field_to_sql(self, alias, fname, query=None, flush=True):
         """The goal fields read in SQL, so that the reports group and sum
-        them: reached when ``goal_reached_date`` is set."""
+        them: reached when ``goal_reached_date`` is set; the record count
+        counts the distinct records."""
         if fname in ("goal_reached", "goal_reached_count"):
             reached = SQL(
                 "(%s IS NOT NULL)",
                 super()._field_to_sql(alias, "goal_reached_date", query, flush),
             )
             return reached if fname == "goal_reached" else SQL("%s::integer", reached)
+        if fname == "record_count":
+            # a record is its model and id: records of two targets are not the same
+            return SQL(
+                "(%s || ',' || %s)",
+                super()._field_to_sql(alias, "model_name", query, flush),
+                super()._field_to_sql(alias, "res_id", query, flush),
+            )
         return super()._field_to_sql(alias, fname, query, flush)
 
     @api.depends("unique_key", "model_name", "res_id")
@@ -234,6 +254,15 @@ class MarketingParticipant(models.Model):
                 )
         return expression.OR(domains) if domains else expression.FALSE_DOMAIN
 
+    @api.model
+    def _get_view(self, view_id=None, view_type="form", **options):
+        """The search view has a filter per figure of the workflow's blocks
+        (used by the blocks' drill-downs)."""
+        arch, view = super()._get_view(view_id, view_type, **options)
+        if view_type == "search":
+            self.env["marketing.activity"]._add_measure_filters(arch, self._name)
+        return arch, view
+
     # ------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------
@@ -262,7 +291,7 @@ class MarketingParticipant(models.Model):
         """Stop the participant: its scheduled traces are canceled."""
         self.check_access("write")
         traces = self.trace_ids.filtered(lambda t: t.state == "scheduled")
-        traces._set_state("canceled", _("Canceled: the participant was stopped."))
+        traces._set_state("canceled", _lt("Canceled: the participant was stopped."))
         # sudo: the state is the engine's; the user may write these participants
         self.sudo().write({"state": "completed"})
         return True
@@ -294,7 +323,7 @@ class MarketingParticipant(models.Model):
     def _mark_unlinked(self):
         """The record is gone: cancel what was scheduled."""
         traces = self.trace_ids.filtered(lambda t: t.state == "scheduled")
-        traces._set_state("canceled", _("Canceled: the record was deleted."))
+        traces._set_state("canceled", _lt("Canceled: the record was deleted."))
         # sudo: the engine's bookkeeping, the record is gone
         self.sudo().write({"state": "unlinked"})
 

@@ -1,3 +1,4 @@
+import json
 import logging
 from collections import defaultdict
 from datetime import timedelta
@@ -9,12 +10,14 @@ from psycopg2.errors import DeadlockDetected, LockNotAvailable, SerializationFai
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, create_index, email_normalize
+from odoo.tools.translate import LazyGettext, LazyTranslate
 
 from ..tools.cache import invalidate_dependents
 from ..tools.timing import first_zone, to_utc
 from ..tools.triggers import EVENTS, TRIGGERS, WAITING_TRIGGERS
 
 _logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
 # the colour (a Bootstrap one) of each trace state, wherever a state is drawn:
 # the lists, the test screen, the workflow editor and the graph
@@ -112,6 +115,12 @@ class MarketingTrace(models.Model):
         related="participant_id.res_id", store=True, string="Record ID", index=True
     )
     model_name = fields.Char(related="participant_id.model_name")
+    document_count = fields.Integer(
+        "Document ID",
+        compute="_compute_document_count",
+        aggregator="count_distinct",
+        help="The number of distinct records among the traces (the reports' measure).",
+    )
     resource_ref = fields.Reference(related="participant_id.resource_ref", string="Record")
     is_test = fields.Boolean(related="participant_id.is_test", store=True, string="Test")
     parent_id = fields.Many2one(
@@ -134,12 +143,24 @@ class MarketingTrace(models.Model):
         required=True,
         index=True,
     )
-    state_msg = fields.Char("Reason", help="Why the trace was rejected, canceled or failed.")
+    # stored in every active language (see _reason_sql): each reader reads it in his own
+    state_msg = fields.Char(
+        "Reason", translate=True, help="Why the trace was rejected, canceled or failed."
+    )
     mailing_trace_ids = fields.One2many(
         "mailing.trace", "marketing_trace_id", string="Messages Sent"
     )
     mailing_trace_status = fields.Selection(
         related="mailing_trace_ids.trace_status", string="Message Status"
+    )
+    # the dates of the figures a block's drill-down lists (see action_view_traces)
+    sent_datetime = fields.Datetime(related="mailing_trace_ids.sent_datetime")
+    open_datetime = fields.Datetime(related="mailing_trace_ids.open_datetime")
+    reply_datetime = fields.Datetime(related="mailing_trace_ids.reply_datetime")
+    links_click_datetime = fields.Datetime(related="mailing_trace_ids.links_click_datetime")
+    waiting_for = fields.Char(
+        compute="_compute_waiting_for",
+        help="The event of its parent's message a scheduled trace without a date waits for.",
     )
 
     # what the engine decides: set when the trace is created, never rewritten by users;
@@ -174,10 +195,42 @@ class MarketingTrace(models.Model):
             where="state = 'scheduled' AND schedule_date IS NULL",
         )
 
+    def _compute_document_count(self):
+        self.document_count = 1
+
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        """The document count counts the distinct records in SQL: a record is
+        its model (the campaign's target) and its id."""
+        if fname == "document_count":
+            return SQL(
+                "((SELECT campaign.model_name FROM marketing_campaign campaign"
+                " WHERE campaign.id = %s) || ',' || %s)",
+                super()._field_to_sql(alias, "campaign_id", query, flush),
+                super()._field_to_sql(alias, "res_id", query, flush),
+            )
+        return super()._field_to_sql(alias, fname, query, flush)
+
+    @api.depends("state", "schedule_date", "trigger_type")
+    @api.depends_context("lang")
+    def _compute_waiting_for(self):
+        """ "Waiting for: Clicked", in the words of the test screen (the
+        ``awaited`` event of the workflow vocabulary)."""
+        waiting = self.filtered(lambda t: t.state == "scheduled" and not t.schedule_date)
+        (self - waiting).waiting_for = False
+        if not waiting:
+            return
+        triggers = self.env["marketing.activity"]._get_workflow_vocabulary()["triggers"]
+        for trace in waiting:
+            awaited = triggers.get(trace.trigger_type, {}).get("awaited")
+            trace.waiting_for = awaited and _("Waiting for: %(event)s", event=awaited)
+
     @api.model
     def _get_view(self, view_id=None, view_type="form", **options):
-        """The state badges of a list take their colours from STATE_COLORS."""
+        """The state badges of a list take their colours from STATE_COLORS; the
+        search view has a filter per figure of the workflow's blocks."""
         arch, view = super()._get_view(view_id, view_type, **options)
+        if view_type == "search":
+            self.env["marketing.activity"]._add_measure_filters(arch, self._name)
         if view_type == "list":
             states_by_color = defaultdict(list)
             for state, color in STATE_COLORS.items():
@@ -273,7 +326,7 @@ class MarketingTrace(models.Model):
     def action_cancel(self):
         traces = self.filtered(lambda t: t.state == "scheduled")
         traces.check_access("write")
-        traces._set_state("canceled", _("Canceled manually."))
+        traces._set_state("canceled", _lt("Canceled manually."))
         traces._complete_participants()
         return True
 
@@ -284,6 +337,8 @@ class MarketingTrace(models.Model):
     def _set_state(self, state, message, date=None):
         """Move these traces to ``state`` with the reason ``message``, dated
         ``date`` (now for rejected and canceled traces; unchanged when empty).
+        ``message`` is best a lazy translation (``_lt``): it is stored in every
+        active language (see ``_reason_sql``).
 
         The engine's bookkeeping, in one UPDATE whatever the number of traces:
         the entry points check the user's rights (``action_execute``,
@@ -303,7 +358,7 @@ class MarketingTrace(models.Model):
                  WHERE id IN %(ids)s
                 """,
                 state=state,
-                message=message or None,
+                message=self._reason_sql(message),
                 date=date,
                 uid=self.env.uid,
                 now=fields.Datetime.now(),
@@ -311,12 +366,26 @@ class MarketingTrace(models.Model):
             )
         )
         # the new values are known: put them in the cache instead of reading them again
-        self.invalidate_recordset(["write_uid", "write_date"])
+        self.invalidate_recordset(["write_uid", "write_date", "state_msg"])
         self.env.cache.update(self, self._fields["state"], repeat(state))
-        self.env.cache.update(self, self._fields["state_msg"], repeat(message or False))
         if date:
             self.env.cache.update(self, self._fields["schedule_date"], repeat(date))
         invalidate_dependents(self, ["state", "state_msg", "schedule_date"])
+
+    @api.model
+    def _reason_sql(self, message):
+        """The jsonb value of the reason ``message`` for ``state_msg``: a lazy
+        translation (``_lt``, its parameters included) in every active
+        language, so that each reader sees it in his own; a plain text (an
+        error's message) as it is, for all."""
+        if not message:
+            return SQL("NULL::jsonb")
+        if isinstance(message, LazyGettext):
+            langs = {"en_US", *(code for code, _name in self.env["res.lang"].get_installed())}
+            values = {lang: message._translate(lang) for lang in sorted(langs)}
+        else:
+            values = {"en_US": str(message)}
+        return SQL("%s::jsonb", json.dumps(values))
 
     def _set_error(self, error, now):
         message = (
@@ -340,11 +409,11 @@ class MarketingTrace(models.Model):
         for reason, reason_traces in traces.grouped(
             lambda t: t.mailing_trace_ids[:1]._get_marketing_failure_reason()
         ).items():
-            reason_traces._set_state("error", _("Not delivered: %(reason)s", reason=reason))
+            reason_traces._set_state("error", _lt("Not delivered: %(reason)s", reason=reason))
         waiting = traces.child_ids.filtered(
             lambda t: t.state == "scheduled" and TRIGGERS[t.trigger_type].event
         )
-        waiting._set_state("canceled", _("Canceled: the parent message was not delivered."))
+        waiting._set_state("canceled", _lt("Canceled: the parent message was not delivered."))
         traces._complete_participants()
 
     def _split_by_res_id(self):
@@ -546,8 +615,12 @@ class MarketingTrace(models.Model):
              RETURNING expired.id
                 """,
                 condition=condition,
-                waiting_msg=_("Expired: the awaited event did not happen in time."),
-                late_msg=_("Expired: not executed in time after its planned date."),
+                waiting_msg=self._reason_sql(
+                    _lt("Expired: the awaited event did not happen in time.")
+                ),
+                late_msg=self._reason_sql(
+                    _lt("Expired: not executed in time after its planned date.")
+                ),
                 now=fields.Datetime.now(),
                 uid=self.env.uid,
                 at=at,
@@ -658,7 +731,7 @@ class MarketingTrace(models.Model):
                  RETURNING trace.id
                     """,
                     messages=SQL(" ").join(
-                        SQL("WHEN %s THEN %s", key, self.env._(reason))
+                        SQL("WHEN %s THEN %s", key, self._reason_sql(reason))
                         for key, reason in reasons.items()
                     ),
                     parents=tuple(self.ids),
@@ -888,7 +961,12 @@ class MarketingTrace(models.Model):
              RETURNING trace.id
                 """,
                 values=SQL(", ").join(
-                    SQL("(%s::integer, %s::timestamp, %s::varchar)", trace_id, date, message)
+                    SQL(
+                        "(%s::integer, %s::timestamp, %s)",
+                        trace_id,
+                        date,
+                        self._reason_sql(message),
+                    )
                     for trace_id, (date, message) in moves.items()
                 ),
                 uid=self.env.uid,
@@ -962,7 +1040,7 @@ class MarketingTrace(models.Model):
             )
             self.browse(row[0] for row in self.env.cr.fetchall())._set_state(
                 "rejected",
-                _("Not run: the activity has no date field of the record to count from."),
+                _lt("Not run: the activity has no date field of the record to count from."),
             )
             return
         joins, zones = self._recipient_zone_sql(campaign)
@@ -1006,7 +1084,7 @@ class MarketingTrace(models.Model):
         self._move_schedule_dates(moves)
         self.browse(missing)._set_state(
             "rejected",
-            _("Not run: the record has no %(field)s.", field=field.field_description),
+            _lt("Not run: the record has no %(field)s.", field=field.field_description),
         )
 
     def _apply_timing(self, activity_ids):
@@ -1107,14 +1185,14 @@ class MarketingTrace(models.Model):
     def _get_cap_reason(self, channel, cap, company, days):
         """Why a trace of ``channel`` is held by the frequency cap of ``company``."""
         if channel == "sms":
-            return _(
+            return _lt(
                 "Postponed: the recipient already received %(cap)s campaign SMS of "
                 "%(company)s within %(days)s days (the company's limit).",
                 cap=cap,
                 company=company.name,
                 days=days,
             )
-        return _(
+        return _lt(
             "Postponed: the recipient already received %(cap)s campaign emails of "
             "%(company)s within %(days)s days (the company's limit).",
             cap=cap,

@@ -34,3 +34,5 @@ from . import test_timing_sms
 from . import test_timing_template
 from . import test_experiments_ui
 from . import test_screens_ui
+from . import test_views_reports
+from . import test_reasons_i18n

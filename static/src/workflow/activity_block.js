@@ -7,8 +7,14 @@ import { treeFromDomain } from "@web/core/tree_editor/condition_tree";
 import { useGetTreeDescription } from "@web/core/tree_editor/utils";
 import { user } from "@web/core/user";
 import { useService } from "@web/core/utils/hooks";
+import { formatFloat, formatPercentage } from "@web/views/fields/formatters";
 import { ActivityChart } from "./activity_chart";
 import { activityType, triggerLabel } from "./workflow_utils";
+
+/** A percentage (0-100, one decimal) in the user's language: "66.7%", "66,7%". */
+function percent(value) {
+    return formatPercentage((value || 0) / 100, { digits: [false, 1] });
+}
 
 /** One activity of the workflow: its trigger, title, actions, figures and child menu. */
 export class ActivityBlock extends Component {
@@ -94,7 +100,7 @@ export class ActivityBlock extends Component {
         return this.type.measures.map((measure) => ({
             key: measure,
             label: this.vocabulary.measures[measure],
-            value: measure === "sent" ? metrics.sent : `${metrics[`${measure}_ratio`]}%`,
+            value: measure === "sent" ? metrics.sent : percent(metrics[`${measure}_ratio`]),
         }));
     }
 
@@ -111,10 +117,10 @@ export class ActivityBlock extends Component {
             promoted: result.promoted,
             participants: result.participants,
             sent: result.sent,
-            opened: `${result.opened_rate}%`,
-            clicked: `${result.clicked_rate}%`,
-            replied: `${result.replied_rate}%`,
-            goal: `${result.goal_reached_rate}%`,
+            opened: percent(result.opened_rate),
+            clicked: percent(result.clicked_rate),
+            replied: percent(result.replied_rate),
+            goal: percent(result.goal_reached_rate),
             sureness: this.sureness(result),
         }));
     }
@@ -127,11 +133,11 @@ export class ActivityBlock extends Component {
         if (best) {
             return { label: _t("Best"), help: _t("The best branch so far") };
         }
-        const confidence = `${Math.round(100 * (1 - p_value))}%`;
+        const confidence = formatPercentage(1 - p_value, { digits: [false, 0] });
         return {
             label: confidence,
             help: _t("p = %(p_value)s: %(confidence)s sure that the best branch is better", {
-                p_value: p_value.toFixed(3),
+                p_value: formatFloat(p_value, { digits: [false, 3] }),
                 confidence,
             }),
         };
