@@ -718,23 +718,17 @@ class MarketingCampaign(models.Model):
         Trace = self.env["marketing.trace"].sudo()
         now = fields.Datetime.now()
         if self.ids:
+            participants = SQL(
+                """participant.campaign_id IN %s
+                   AND participant.is_test IS NOT TRUE
+                   AND participant.state IN ('running', 'completed')
+                   AND participant.goal_reached_date IS NULL""",
+                tuple(self.ids),
+            )
             new_traces = Trace._schedule(
                 SQL(
                     """
-                    SELECT participant.id, activity.id, NULL::integer
-                      FROM marketing_participant participant
-                      JOIN marketing_activity activity
-                        ON activity.campaign_id = participant.campaign_id
-                       AND activity.trigger_type IN ('begin', 'date')
-                     WHERE participant.campaign_id IN %(campaign_ids)s
-                       AND participant.is_test IS NOT TRUE
-                       AND participant.state IN ('running', 'completed')
-                       AND participant.goal_reached_date IS NULL
-                       AND NOT EXISTS (
-                            SELECT 1 FROM marketing_trace trace
-                             WHERE trace.participant_id = participant.id
-                               AND trace.activity_id = activity.id
-                               AND trace.parent_id IS NULL)
+                    %(roots)s
                  UNION ALL
                     SELECT participant.id, child.id, parent.id
                       FROM marketing_participant participant
@@ -742,10 +736,7 @@ class MarketingCampaign(models.Model):
                       JOIN marketing_activity child ON child.parent_id = parent.activity_id
                       JOIN marketing_activity parent_activity
                         ON parent_activity.id = parent.activity_id
-                     WHERE participant.campaign_id IN %(campaign_ids)s
-                       AND participant.is_test IS NOT TRUE
-                       AND participant.state IN ('running', 'completed')
-                       AND participant.goal_reached_date IS NULL
+                     WHERE %(participants)s
                        AND parent.state = 'processed'
                        AND parent_activity.activity_type != 'split'
                        AND NOT EXISTS (
@@ -754,8 +745,9 @@ class MarketingCampaign(models.Model):
                  UNION ALL
                     %(split_branches)s
                     """,
-                    campaign_ids=tuple(self.ids),
-                    split_branches=self._get_unassigned_split_rows(),
+                    roots=self.env["marketing.participant"]._missing_root_trace_rows(participants),
+                    participants=participants,
+                    split_branches=self._get_unassigned_split_rows(participants),
                 ),
                 now,
             )
@@ -1397,21 +1389,18 @@ class MarketingCampaign(models.Model):
         self.ensure_one()
         return (self.goal_domain or "").strip() not in ("", "[]")
 
-    def _get_unassigned_split_rows(self):
-        """SQL: for *Update*, the branch of the participants of these campaigns
+    def _get_unassigned_split_rows(self, participants):
+        """SQL: for *Update*, the branch of the ``participants`` (SQL condition)
         whose split trace ran without sending them down any branch (the split
         had none then); those already in a branch stay there."""
         return self.env["marketing.activity"]._split_branch_rows(
             SQL(
                 """
-                trace.campaign_id IN %(campaign_ids)s
+                %s
                 AND trace.state = 'processed'
-                AND participant.is_test IS NOT TRUE
-                AND participant.state IN ('running', 'completed')
-                AND participant.goal_reached_date IS NULL
                 AND NOT EXISTS (SELECT 1 FROM marketing_trace branch_trace
                                  WHERE branch_trace.parent_id = trace.id)
                 """,
-                campaign_ids=tuple(self.ids),
+                participants,
             )
         )
