@@ -12,7 +12,6 @@ from odoo.tools import SQL
 from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 
 from ..tools.cache import invalidate_dependents
-from ..tools.content import is_mail_body_empty
 from ..tools.filter_eval import FilterError, FilterEvaluator
 from ..tools.triggers import EVENTS
 from .marketing_trace import TRANSIENT_ERRORS
@@ -667,8 +666,8 @@ class MarketingCampaign(models.Model):
         updates its participants first."""
         if any(not campaign.marketing_activity_ids for campaign in self):
             raise UserError(_("You must add at least one activity before starting a campaign."))
-        self._check_templates_ready()
         self.marketing_activity_ids._check_split_weights()
+        self._check_content_ready()
         self._take_responsibility()
         self.with_context(**{STATE_CHANGE_KEY: STATE_CHANGE}).write({"state": "running"})
         if self.env.context.get("marketing_automation_update_participants"):
@@ -676,26 +675,19 @@ class MarketingCampaign(models.Model):
         self.env["marketing.trace"]._wake_scheduler()
         return True
 
-    def _check_templates_ready(self):
-        """Every email to send has a body, every SMS a text."""
+    def _check_content_ready(self):
+        """Start refuses what the execution would reject (the same
+        ``marketing.activity._get_content_problem``): an empty, archived or
+        retargeted mailing, a step on the record that cannot run."""
         for activity in self.marketing_activity_ids:
-            mailing = activity.mass_mailing_id
-            if activity.activity_type == "email" and is_mail_body_empty(mailing.body_html):
+            if problem := activity._get_content_problem():
                 raise UserError(
                     _(
-                        "The email of activity %(activity)s is empty: write its content "
-                        "before starting campaign %(campaign)s.",
-                        activity=activity.name,
+                        "Campaign %(campaign)s cannot start: activity %(activity)s would not "
+                        "run. %(problem)s",
                         campaign=activity.campaign_id.name,
-                    )
-                )
-            if activity.activity_type == "sms" and not (mailing.body_plaintext or "").strip():
-                raise UserError(
-                    _(
-                        "The SMS of activity %(activity)s is empty: write its text before "
-                        "starting campaign %(campaign)s.",
                         activity=activity.name,
-                        campaign=activity.campaign_id.name,
+                        problem=problem,
                     )
                 )
 
