@@ -1,6 +1,5 @@
 from datetime import datetime, timedelta
 
-from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
@@ -99,7 +98,6 @@ class TestEnrolment(MarketingAutomationCommon):
         ]
         for start, months, expected in cases:
             with self.subTest(start=start, months=months):
-                self.assertEqual(start + relativedelta(months=months), expected)
                 campaign = self._create_campaign(domain=self.domain)
                 root = self._create_activity(
                     campaign, "action", interval_number=months, interval_type="months"
