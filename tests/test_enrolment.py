@@ -109,6 +109,21 @@ class TestEnrolment(MarketingAutomationCommon):
                 self.assertEqual(len(traces), len(self.records))
                 self.assertEqual(set(traces.mapped("schedule_date")), {expected})
 
+    def test_enrol_root_traces_once(self):
+        """Enrolment, a test and Update choose the root traces to create in
+        one place, which skips those a participant already has: asking again
+        creates nothing."""
+        campaign = self._create_campaign(domain=self.domain)
+        root = self._create_activity(campaign, "action", interval_number=1)
+        with freeze_time(self.reference_now):
+            self._start(campaign)
+            participants = campaign.participant_ids
+            self.assertEqual(len(participants), len(self.records))
+            self.assertEqual(self._traces(root).participant_id, participants)
+            self.assertFalse(participants._create_root_traces(self.reference_now))
+            campaign.action_update_participants()
+        self.assertEqual(len(self._traces(root)), len(self.records))
+
     def test_enrol_unicity_case_and_spaces(self):
         Partner = self.env["res.partner"]
         duplicates = Partner.create(

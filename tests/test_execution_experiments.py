@@ -337,6 +337,15 @@ class TestExperiments(MarketingAutomationCommon):
         )
         self.assertIn("Best", split.split_results_html)
 
+    def test_p_value_needs_enough_participants(self):
+        campaign = self._create_campaign()
+        split, _branches = self._create_split(campaign, [50, 50], delay=0)
+        self._run(campaign)
+        for result in split.get_split_results():
+            self.assertIsNone(result["p_value"])
+            self.assertFalse(result["best"])
+        self.assertIn("Not enough data yet", split.split_results_html)
+
     # ------------------------------------------------------------
     # Security
     # ------------------------------------------------------------
