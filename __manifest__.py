@@ -18,7 +18,7 @@ delay or on the parent's mail being opened, replied, clicked or bounced.
         "security/ir.model.access.csv",
         "security/marketing_automation_security.xml",
         "data/ir_cron_data.xml",
-        "data/marketing_campaign_template_data.xml",
+        "data/marketing_campaign_blueprint_data.xml",
         "wizard/marketing_campaign_test_views.xml",
         "views/marketing_favorite_filter_views.xml",
         "views/marketing_trace_views.xml",

@@ -8,7 +8,7 @@ from . import mailing_mailing
 from . import mailing_trace
 from . import ir_actions_server
 from . import marketing_link_click_report
-from . import marketing_campaign_template
+from . import marketing_campaign_blueprint
 from . import mailing_contact
 from . import mailing_list
 from . import marketing_campaign_demo

@@ -13,7 +13,6 @@ from odoo.tools.translate import LazyTranslate
 from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 
 from ..tools.cache import invalidate_dependents
-from ..tools.content import is_mail_body_empty
 from ..tools.filter_eval import FilterError, FilterEvaluator
 from ..tools.triggers import EVENTS
 from .marketing_trace import TRANSIENT_ERRORS
@@ -690,8 +689,8 @@ class MarketingCampaign(models.Model):
         updates its participants first."""
         if any(not campaign.marketing_activity_ids for campaign in self):
             raise UserError(_("You must add at least one activity before starting a campaign."))
-        self._check_templates_ready()
         self.marketing_activity_ids._check_split_weights()
+        self._check_content_ready()
         self._take_responsibility()
         self.with_context(**{STATE_CHANGE_KEY: STATE_CHANGE}).write({"state": "running"})
         if self.env.context.get("marketing_automation_update_participants"):
@@ -699,26 +698,19 @@ class MarketingCampaign(models.Model):
         self.env["marketing.trace"]._wake_scheduler()
         return True
 
-    def _check_templates_ready(self):
-        """Every email to send has a body, every SMS a text."""
+    def _check_content_ready(self):
+        """Start refuses what the execution would reject (the same
+        ``marketing.activity._get_content_problem``): an empty, archived or
+        retargeted mailing, a step on the record that cannot run."""
         for activity in self.marketing_activity_ids:
-            mailing = activity.mass_mailing_id
-            if activity.activity_type == "email" and is_mail_body_empty(mailing.body_html):
+            if problem := activity._get_content_problem():
                 raise UserError(
                     _(
-                        "The email of activity %(activity)s is empty: write its content "
-                        "before starting campaign %(campaign)s.",
-                        activity=activity.name,
+                        "Campaign %(campaign)s cannot start: activity %(activity)s would not "
+                        "run. %(problem)s",
                         campaign=activity.campaign_id.name,
-                    )
-                )
-            if activity.activity_type == "sms" and not (mailing.body_plaintext or "").strip():
-                raise UserError(
-                    _(
-                        "The SMS of activity %(activity)s is empty: write its text before "
-                        "starting campaign %(campaign)s.",
                         activity=activity.name,
-                        campaign=activity.campaign_id.name,
+                        problem=problem,
                     )
                 )
 
@@ -741,23 +733,17 @@ class MarketingCampaign(models.Model):
         Trace = self.env["marketing.trace"].sudo()
         now = fields.Datetime.now()
         if self.ids:
+            participants = SQL(
+                """participant.campaign_id IN %s
+                   AND participant.is_test IS NOT TRUE
+                   AND participant.state IN ('running', 'completed')
+                   AND participant.goal_reached_date IS NULL""",
+                tuple(self.ids),
+            )
             new_traces = Trace._schedule(
                 SQL(
                     """
-                    SELECT participant.id, activity.id, NULL::integer
-                      FROM marketing_participant participant
-                      JOIN marketing_activity activity
-                        ON activity.campaign_id = participant.campaign_id
-                       AND activity.trigger_type IN ('begin', 'date')
-                     WHERE participant.campaign_id IN %(campaign_ids)s
-                       AND participant.is_test IS NOT TRUE
-                       AND participant.state IN ('running', 'completed')
-                       AND participant.goal_reached_date IS NULL
-                       AND NOT EXISTS (
-                            SELECT 1 FROM marketing_trace trace
-                             WHERE trace.participant_id = participant.id
-                               AND trace.activity_id = activity.id
-                               AND trace.parent_id IS NULL)
+                    %(roots)s
                  UNION ALL
                     SELECT participant.id, child.id, parent.id
                       FROM marketing_participant participant
@@ -765,10 +751,7 @@ class MarketingCampaign(models.Model):
                       JOIN marketing_activity child ON child.parent_id = parent.activity_id
                       JOIN marketing_activity parent_activity
                         ON parent_activity.id = parent.activity_id
-                     WHERE participant.campaign_id IN %(campaign_ids)s
-                       AND participant.is_test IS NOT TRUE
-                       AND participant.state IN ('running', 'completed')
-                       AND participant.goal_reached_date IS NULL
+                     WHERE %(participants)s
                        AND parent.state = 'processed'
                        AND parent_activity.activity_type != 'split'
                        AND NOT EXISTS (
@@ -777,8 +760,9 @@ class MarketingCampaign(models.Model):
                  UNION ALL
                     %(split_branches)s
                     """,
-                    campaign_ids=tuple(self.ids),
-                    split_branches=self._get_unassigned_split_rows(),
+                    roots=self.env["marketing.participant"]._missing_root_trace_rows(participants),
+                    participants=participants,
+                    split_branches=self._get_unassigned_split_rows(participants),
                 ),
                 now,
             )
@@ -1443,21 +1427,18 @@ class MarketingCampaign(models.Model):
         self.ensure_one()
         return (self.goal_domain or "").strip() not in ("", "[]")
 
-    def _get_unassigned_split_rows(self):
-        """SQL: for *Update*, the branch of the participants of these campaigns
+    def _get_unassigned_split_rows(self, participants):
+        """SQL: for *Update*, the branch of the ``participants`` (SQL condition)
         whose split trace ran without sending them down any branch (the split
         had none then); those already in a branch stay there."""
         return self.env["marketing.activity"]._split_branch_rows(
             SQL(
                 """
-                trace.campaign_id IN %(campaign_ids)s
+                %s
                 AND trace.state = 'processed'
-                AND participant.is_test IS NOT TRUE
-                AND participant.state IN ('running', 'completed')
-                AND participant.goal_reached_date IS NULL
                 AND NOT EXISTS (SELECT 1 FROM marketing_trace branch_trace
                                  WHERE branch_trace.parent_id = trace.id)
                 """,
-                campaign_ids=tuple(self.ids),
+                participants,
             )
         )

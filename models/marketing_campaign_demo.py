@@ -19,7 +19,7 @@ class MarketingCampaign(models.Model):
         """Demo data (called from ``demo/marketing_campaign_demo.xml``).
 
         Creates the *Double Opt-in* and *Welcome Flow* campaigns from their
-        templates, and makes the demo campaign *Welcome new contacts* look like
+        blueprints, and makes the demo campaign *Welcome new contacts* look like
         it has been running for two weeks, entirely through the engine: the
         administrator (its responsible) starts it and enrols the demo contacts;
         the engine sends the welcome email and SMS (one blacklisted contact is
@@ -39,8 +39,8 @@ class MarketingCampaign(models.Model):
         """
         admin = self.env.ref("base.user_admin")
         campaigns = self.with_user(admin)
-        for template_key in ("double_opt_in", "welcome"):
-            campaigns._create_campaign_from_template(template_key)
+        for key in ("double_opt_in", "welcome"):
+            campaigns._create_campaign_from_blueprint(key)
         campaign = self.env.ref("marketing_automation_community.demo_campaign_welcome").with_user(
             admin
         )

@@ -5,6 +5,7 @@ from odoo.tools import SQL, create_index
 from odoo.tools.translate import LazyTranslate
 
 from ..tools.cache import invalidate_dependents
+from ..tools.triggers import ROOT_TRIGGERS
 
 _lt = LazyTranslate(__name__)
 
@@ -301,23 +302,36 @@ class MarketingParticipant(models.Model):
     # ------------------------------------------------------------
 
     def _create_root_traces(self, start):
-        """Schedule the root activities for new participants, in one INSERT ...
-        SELECT whatever their number (see ``marketing.trace._schedule``)."""
+        """Schedule the root activities of these participants (enrolment, a
+        test), in one INSERT ... SELECT whatever their number."""
         if not self:
             return self.env["marketing.trace"]
         return self.env["marketing.trace"]._schedule(
-            SQL(
-                """
-                SELECT participant.id, activity.id, NULL::integer
-                  FROM marketing_participant participant
-                  JOIN marketing_activity activity
-                    ON activity.campaign_id = participant.campaign_id
-                   AND activity.trigger_type IN ('begin', 'date')
-                 WHERE participant.id IN %s
-                """,
-                tuple(self.ids),
-            ),
-            start,
+            self._missing_root_trace_rows(SQL("participant.id IN %s", tuple(self.ids))), start
+        )
+
+    @api.model
+    def _missing_root_trace_rows(self, participant_condition):
+        """Which root traces to create, for enrolment, a test and *Update*
+        alike: for each participant matching ``participant_condition`` (SQL on
+        the alias ``participant``), each root activity of its campaign it has
+        no root trace of yet. Rows as ``marketing.trace._schedule`` reads them."""
+        return SQL(
+            """
+            SELECT participant.id, activity.id, NULL::integer
+              FROM marketing_participant participant
+              JOIN marketing_activity activity
+                ON activity.campaign_id = participant.campaign_id
+               AND activity.trigger_type IN %(roots)s
+             WHERE %(participant_condition)s
+               AND NOT EXISTS (
+                    SELECT 1 FROM marketing_trace trace
+                     WHERE trace.participant_id = participant.id
+                       AND trace.activity_id = activity.id
+                       AND trace.parent_id IS NULL)
+            """,
+            roots=ROOT_TRIGGERS,
+            participant_condition=participant_condition,
         )
 
     def _mark_unlinked(self):

@@ -16,8 +16,8 @@ TRACE_LOGGER = "odoo.addons.marketing_automation_community.models.marketing_trac
 @tagged("marketing_automation", "post_install", "-at_install")
 class TestExecution(MarketingAutomationCommon):
     """Running due traces: what each activity type does, who gets rejected,
-    canceled or fails and why, which children follow and when participants
-    complete."""
+    canceled or fails and why, and which children follow (expiry and
+    completion: test_completion_expiry.py)."""
 
     @classmethod
     def setUpClass(cls):
@@ -321,37 +321,6 @@ class TestExecution(MarketingAutomationCommon):
     # TIMING
     # ------------------------------------------------------------
 
-    def test_expired_traces_canceled(self):
-        campaign = self._create_campaign()
-        activity = self._create_activity(
-            campaign,
-            "action",
-            interval_number=1,
-            interval_type="days",
-            validity_duration=True,
-            validity_duration_number=2,
-            validity_duration_type="hours",
-        )
-        child = self._create_activity(campaign, "action", parent=activity, name="Follow-up")
-        planned = self.reference_now + timedelta(days=1)
-        with freeze_time(self.reference_now) as frozen:
-            self._start(campaign)
-            late, in_time, just_in_time = self._traces(activity, self.contacts)
-            # the engine's dates, moved as the scheduler would have
-            late.sudo().schedule_date = planned - timedelta(hours=1)
-            in_time.sudo().schedule_date = planned + timedelta(hours=1)
-            just_in_time.sudo().schedule_date = planned
-            frozen.tick(timedelta(days=1, hours=2))
-            campaign.execute_activities()
-
-        self.assertTraceStates(late, "canceled", "Expired")
-        self.assertEqual(late.schedule_date, planned + timedelta(hours=2))
-        self.assertFalse(late.child_ids)
-        self.assertFalse(self.contacts[0].ref)
-        self.assertTraceStates(in_time + just_in_time, "processed")
-        self.assertEqual(self.contacts[1:].mapped("ref"), ["engaged", "engaged"])
-        self.assertEqual(child.trace_ids.parent_id, in_time + just_in_time)
-
     def test_traces_not_due_wait(self):
         campaign = self._create_campaign()
         activity = self._create_activity(
@@ -386,7 +355,7 @@ class TestExecution(MarketingAutomationCommon):
         self.assertEqual(campaign.running_participant_count, len(self.contacts))
 
     # ------------------------------------------------------------
-    # CHILDREN AND COMPLETION
+    # CHILDREN
     # ------------------------------------------------------------
 
     def test_children_scheduled_from_execution(self):
@@ -461,41 +430,6 @@ class TestExecution(MarketingAutomationCommon):
         self.assertTraceStates(self._traces(root, processed_contact), "processed")
         self.assertEqual(child.trace_ids.parent_id, self._traces(root, processed_contact))
         self.assertTraceStates(child.trace_ids, "processed")
-
-    def test_participant_completion(self):
-        campaign = self._create_campaign()
-        root = self._create_activity(campaign, "action")
-        child = self._create_activity(
-            campaign, "action", parent=root, interval_number=1, interval_type="days"
-        )
-        with freeze_time(self.reference_now) as frozen:
-            self._start(campaign)
-            participants = campaign.participant_ids
-            campaign.execute_activities()
-            self.assertTraceStates(self._traces(root), "processed")
-            self.assertTraceStates(self._traces(child), "scheduled")
-            self.assertEqual(set(participants.mapped("state")), {"running"})
-
-            frozen.tick(timedelta(days=1))
-            campaign.execute_activities()
-        self.assertTraceStates(self._traces(child), "processed")
-        self.assertEqual(set(participants.mapped("state")), {"completed"})
-        self.assertEqual(campaign.completed_participant_count, len(self.contacts))
-
-    def test_participant_completed_when_rejected(self):
-        campaign = self._create_campaign(domain=self.domain)
-        root = self._create_activity(campaign, "action")
-        self._create_activity(campaign, "action", parent=root, interval_number=1)
-        with freeze_time(self.reference_now):
-            self._start(campaign)
-            self.contacts[0].name = "Former contact"
-            campaign.execute_activities()
-
-        self.assertEqual(self._participant(campaign, self.contacts[0]).state, "completed")
-        self.assertEqual(
-            set(self._participant(campaign, record).state for record in self.contacts[1:]),
-            {"running"},
-        )
 
     # ------------------------------------------------------------
     # MANUAL ACTIONS

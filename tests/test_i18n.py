@@ -8,6 +8,8 @@ from odoo.modules.module import get_module_path
 from odoo.tests import TransactionCase, tagged
 from odoo.tools.translate import trans_export
 
+from .common import MarketingAutomationCommon
+
 MODULE = "marketing_automation_community"
 LANGUAGES = {"de": "de_DE", "fr": "fr_FR", "it": "it_IT", "vi": "vi_VN"}
 # what a translation must carry over unchanged
@@ -86,3 +88,16 @@ class TestTranslations(TransactionCase):
                     ),
                     translations["Choose the record to test the campaign with."],
                 )
+
+
+@tagged("marketing_automation", "post_install", "-at_install")
+class TestTranslatedCopy(MarketingAutomationCommon):
+    """A copy is named with Odoo's translated suffix, without a warning of the
+    translation lookup (the term is looked up in the right module)."""
+
+    def test_copy_translates_without_warning(self):
+        campaign = self._create_campaign(name="Original")
+        with self.assertNoLogs("odoo.tools.translate", "WARNING"):
+            copy = campaign.with_user(self.user_marketing_automation).copy()
+        self.assertEqual(copy.name, "Original (copy)")
+        self.assertEqual(copy.user_id, self.user_marketing_automation)

@@ -1,7 +1,4 @@
-from unittest.mock import patch
-
 from freezegun import freeze_time
-from psycopg2.errors import SerializationFailure
 
 from odoo import SUPERUSER_ID
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -10,7 +7,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
-from .common import CRON_XMLID, MarketingAutomationCommon
+from .common import MarketingAutomationCommon
 
 CAMPAIGN_LOGGER = "odoo.addons.marketing_automation_community.models.marketing_campaign"
 PROMOTE = (
@@ -146,19 +143,6 @@ class TestSecurityAttacks(MarketingAutomationCommon):
     # ------------------------------------------------------------
     # 2. Actions run as someone more powerful
     # ------------------------------------------------------------
-
-    def test_scheduler_never_runs_as_superuser(self):
-        """Under the cron (OdooBot, the superuser), enrolment and actions run
-        with the rights of the responsible."""
-        user = self.user_marketing_automation
-        campaign = self._create_campaign(name="Probe")
-        self._create_activity(campaign, "action", server_action_id=self.probe_action.id)
-        campaign.action_start_campaign()
-        self.assertEqual(self.env.ref(CRON_XMLID).user_id.id, SUPERUSER_ID)
-        self._run_cron()
-        self.assertEqual(set(self.contacts.mapped("ref")), {f"{user.id}/False"})
-        self.assertEqual(set(campaign.participant_ids.mapped("create_uid")), {user})
-        self.assertEqual(set(campaign.participant_ids.trace_ids.mapped("create_uid")), {user})
 
     def test_responsible_required_and_never_superuser(self):
         Campaign = self.env["marketing.campaign"]
@@ -370,59 +354,6 @@ class TestSecurityAttacks(MarketingAutomationCommon):
         activity.write({"validity_duration_number": 520, "validity_duration_type": "weeks"})
         self.assertEqual(activity.interval_standardized, 120 * 720)
 
-    def test_scheduler_contains_a_failing_campaign(self):
-        """An expiry that overflows (stored before the bounds existed) stops
-        its own campaign only."""
-        bad = self._create_campaign(name="Overflow")
-        email = self._create_activity(bad, "email")
-        self._create_activity(
-            bad,
-            "action",
-            parent=email,
-            trigger_type="mail_open",
-            validity_duration=True,
-            validity_duration_number=1,
-        )
-        healthy = self._create_campaign(name="Healthy")
-        self._create_activity(healthy, "action", server_action_id=self.probe_action.id)
-        (bad + healthy).action_start_campaign()
-        with self.mock_mail_gateway():
-            self._run_cron()
-        self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE marketing_activity SET validity_duration_number = 2147483647, "
-            "validity_duration_type = 'weeks' WHERE campaign_id = %s",
-            [bad.id],
-        )
-        self.env.invalidate_all()
-        newcomer = self.env["res.partner"].create({"name": "Newcomer", "email": "n@example.com"})
-        healthy.domain = repr([("id", "in", (self.contacts + newcomer).ids)])
-        # the overflowing interval is a failing query: PostgreSQL's error is logged too
-        with mute_logger(CAMPAIGN_LOGGER, "odoo.sql_db"), self.mock_mail_gateway():
-            self._run_cron()
-        self.assertTrue(bad.scheduler_error)
-        self.assertEqual(newcomer.ref, f"{self.user_marketing_automation.id}/False")
-        self.assertFalse(healthy.scheduler_error)
-
-    def test_scheduler_conflict_is_not_an_error(self):
-        """A conflict with another worker enrolling the same campaign is not the
-        campaign's fault: it is skipped quietly and runs at the next run."""
-        campaign = self._create_campaign(name="Busy")
-        self._create_activity(campaign, "action", server_action_id=self.probe_action.id)
-        campaign.action_start_campaign()
-        Campaign = type(campaign)
-        with patch.object(
-            Campaign,
-            "_enrol_new_participants",
-            autospec=True,
-            side_effect=SerializationFailure("could not serialize access"),
-        ):
-            self._run_cron()
-        self.assertFalse(campaign.scheduler_error)
-        self.assertFalse(campaign.participant_ids)
-        self._run_cron()
-        self.assertEqual(len(campaign.participant_ids), 3)
-
     # ------------------------------------------------------------
     # 5. A mailing moved under the campaign
     # ------------------------------------------------------------
@@ -613,52 +544,3 @@ class TestSecurityAttacks(MarketingAutomationCommon):
         with self.assertRaises(ValidationError) as caught:
             campaign.domain = "[('no_such_field', '=', 1)]"
         self.assertIn("not valid for Contact", str(caught.exception))
-
-    # ------------------------------------------------------------
-    # Also
-    # ------------------------------------------------------------
-
-    def test_scheduler_quiet_with_default_settings(self):
-        campaign = self._create_campaign(name="Quiet")
-        self._create_activity(campaign, "action")
-        campaign.action_start_campaign()
-        self.assertFalse(
-            self.env["ir.config_parameter"].get_param("marketing_automation_community.batch_size")
-        )
-        with self.assertNoLogs("odoo.addons.marketing_automation_community", "WARNING"):
-            self._run_cron()
-        self.assertEqual(len(campaign.participant_ids), 3)
-
-    def test_enrol_once_per_cron_trigger(self):
-        campaign = self._create_campaign(name="Once")
-        self._create_activity(campaign, "action", interval_number=1)
-        campaign.action_start_campaign()
-        cron = self.env.ref(CRON_XMLID)
-        Progress = self.env["ir.cron.progress"]
-        Campaign = self.env["marketing.campaign"]
-        previous = Progress.create({"cron_id": cron.id, "done": 200, "remaining": 50})
-        current = Progress.create({"cron_id": cron.id})
-        # a repeated call of a job that reported remaining work: no enrolment
-        Campaign.with_context(ir_cron_progress_id=current.id)._cron_process_campaigns()
-        self.assertFalse(campaign.participant_ids)
-        # a new trigger (the previous call had nothing left): enrolment
-        previous.remaining = 0
-        Campaign.with_context(ir_cron_progress_id=current.id)._cron_process_campaigns()
-        self.assertEqual(len(campaign.participant_ids), 3)
-        # the runner calls a job ten times at most: the call after ten repeated
-        # calls starts a new run, which enrols
-        streak = Progress.create([{"cron_id": cron.id, "done": 1, "remaining": 1}] * 10)
-        latest = Progress.create({"cron_id": cron.id})
-        self.assertTrue(
-            Campaign.with_context(ir_cron_progress_id=streak[-1].id)._is_cron_continuation()
-        )
-        self.assertFalse(
-            Campaign.with_context(ir_cron_progress_id=latest.id)._is_cron_continuation()
-        )
-
-    def test_copy_translates_without_warning(self):
-        campaign = self._create_campaign(name="Original")
-        with self.assertNoLogs("odoo.tools.translate", "WARNING"):
-            copy = campaign.with_user(self.user_marketing_automation).copy()
-        self.assertEqual(copy.name, "Original (copy)")
-        self.assertEqual(copy.user_id, self.user_marketing_automation)

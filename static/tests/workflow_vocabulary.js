@@ -1,5 +1,5 @@
 // The server's vocabulary (marketing.activity's get_workflow_vocabulary(), in
-// English) that the hoot tests' server answers: tests/test_workflow_vocabulary.py
+// English) that the hoot tests' server answers: tests/test_ui_workflow_vocabulary.py
 // checks that it is the same.
 export const WORKFLOW_VOCABULARY = {
     "activity_types": {

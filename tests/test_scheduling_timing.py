@@ -1,5 +1,4 @@
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from freezegun import freeze_time
 
@@ -8,104 +7,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..models.marketing_trace import EMAIL_CAP_LOCK
-from ..tools.timing import next_opening
 from .common import MarketingAutomationCommon
-
-BRUSSELS = ZoneInfo("Europe/Brussels")
-NEW_YORK = ZoneInfo("America/New_York")
-
-
-@tagged("marketing_automation", "post_install", "-at_install")
-class TestSendWindowClock(MarketingAutomationCommon):
-    """The next opening of a window on the recipient's wall clock, across the
-    date line and the daylight-saving edges (naive UTC in and out)."""
-
-    def assertOpening(self, due, zone, window, expected):
-        self.assertEqual(
-            next_opening(due, ZoneInfo(zone) if isinstance(zone, str) else zone, *window), expected
-        )
-
-    def test_date_line(self):
-        # Monday 2024-11-25 10:00 UTC is Tuesday 00:00 in Kiritimati (+14) and
-        # Sunday 23:00 in Pago Pago (-11)
-        monday = datetime(2024, 11, 25, 10, 0)
-        self.assertOpening(
-            monday, "Pacific/Kiritimati", (9, 17, True), datetime(2024, 11, 25, 19, 0)
-        )
-        self.assertOpening(
-            monday, "Pacific/Pago_Pago", (9, 17, True), datetime(2024, 11, 25, 20, 0)
-        )
-        # Friday 20:00 UTC: Saturday in Kiritimati (to Monday), Friday 09:00 in Pago Pago
-        friday = datetime(2024, 11, 29, 20, 0)
-        self.assertOpening(
-            friday, "Pacific/Kiritimati", (9, 17, True), datetime(2024, 12, 1, 19, 0)
-        )
-        self.assertOpening(friday, "Pacific/Pago_Pago", (9, 17, True), friday)
-
-    def test_spring_gap(self):
-        # Brussels, 2025-03-30: 02:00 CET jumps to 03:00 CEST (01:00 UTC)
-        self.assertOpening(
-            datetime(2025, 3, 30, 0, 30), BRUSSELS, (2.5, 17, False), datetime(2025, 3, 30, 1, 0)
-        )
-        self.assertOpening(
-            datetime(2025, 3, 29, 12, 0), BRUSSELS, (9, 17, True), datetime(2025, 3, 31, 7, 0)
-        )
-        # New York, 2025-03-09: 02:00 EST jumps to 03:00 EDT (07:00 UTC)
-        self.assertOpening(
-            datetime(2025, 3, 9, 6, 30), NEW_YORK, (2.5, 17, False), datetime(2025, 3, 9, 7, 0)
-        )
-        self.assertOpening(
-            datetime(2025, 3, 8, 18, 0), NEW_YORK, (9, 17, True), datetime(2025, 3, 10, 13, 0)
-        )
-
-    def test_autumn_overlap(self):
-        # Brussels, 2025-10-26: 03:00 CEST goes back to 02:00 CET; 02:30 happens
-        # twice, the window opens at the first
-        self.assertOpening(
-            datetime(2025, 10, 26, 0, 0), BRUSSELS, (2.5, 17, False), datetime(2025, 10, 26, 0, 30)
-        )
-        self.assertOpening(
-            datetime(2025, 10, 25, 12, 0), BRUSSELS, (9, 17, True), datetime(2025, 10, 27, 8, 0)
-        )
-        # New York, 2025-11-02: 02:00 EDT goes back to 01:00 EST
-        self.assertOpening(
-            datetime(2025, 11, 2, 5, 0), NEW_YORK, (1.5, 17, False), datetime(2025, 11, 2, 5, 30)
-        )
-        # due at 01:10 of the second pass: the opening is 01:30 of that pass
-        self.assertOpening(
-            datetime(2025, 11, 2, 6, 10), NEW_YORK, (1.5, 17, False), datetime(2025, 11, 2, 6, 30)
-        )
-
-    def test_weekdays_overnight_and_any_time(self):
-        saturday = datetime(2024, 11, 30, 12, 0)
-        self.assertOpening(saturday, "UTC", (0, 0, True), datetime(2024, 12, 2, 0, 0))
-        self.assertOpening(saturday, "UTC", (0, 0, False), saturday)
-        # overnight 22 to 6: noon waits for 22:00, 23:00 and 05:00 are open
-        self.assertOpening(saturday, "UTC", (22, 6, False), datetime(2024, 11, 30, 22, 0))
-        self.assertOpening(
-            datetime(2024, 11, 30, 5, 0), "UTC", (22, 6, False), datetime(2024, 11, 30, 5, 0)
-        )
-
-    def test_overnight_weekdays(self):
-        """Weekdays only, 22 to 6: the day is the one the window opens, Friday
-        night runs until Saturday 6:00, Sunday night does not run."""
-        window = (22, 6, True)
-        friday_night = datetime(2024, 11, 29, 23, 0)
-        self.assertOpening(friday_night, "UTC", window, friday_night)
-        saturday_dawn = datetime(2024, 11, 30, 5, 0)
-        self.assertOpening(saturday_dawn, "UTC", window, saturday_dawn)
-        monday_night = datetime(2024, 12, 2, 22, 0)
-        self.assertOpening(datetime(2024, 11, 30, 12, 0), "UTC", window, monday_night)
-        self.assertOpening(datetime(2024, 12, 2, 3, 0), "UTC", window, monday_night)
-        tuesday_dawn = datetime(2024, 12, 3, 3, 0)
-        self.assertOpening(tuesday_dawn, "UTC", window, tuesday_dawn)
-        # in Brussels (UTC+1): Friday 23:30 local is open, Monday 02:00 local is not
-        self.assertOpening(
-            datetime(2024, 11, 29, 22, 30), BRUSSELS, window, datetime(2024, 11, 29, 22, 30)
-        )
-        self.assertOpening(
-            datetime(2024, 12, 2, 1, 0), BRUSSELS, window, datetime(2024, 12, 2, 21, 0)
-        )
 
 
 @tagged("marketing_automation", "post_install", "-at_install")

@@ -1,45 +1,148 @@
+from dataclasses import dataclass
+
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.translate import LazyGettext, LazyTranslate
 
 from .marketing_activity import ACTIVITY_TYPES_BY_MAILING_TYPE
 
-# the order of the cards in the Campaigns view
-TEMPLATE_KEYS = (
-    "hot_contacts",
-    "welcome",
-    "double_opt_in",
-    "commercial_prospection",
-    "schedule_calls",
-    "prioritize_hot_leads",
-    "ab_test_welcome",
-    "closing_reminder",
+_lt = LazyTranslate(__name__)
+
+# "email set and not blacklisted", and "subscribed to a list": the blueprints' filters
+_REACHABLE = '("email", "!=", False), ("is_blacklisted", "=", False)'
+_LEAD_REACHABLE = '("email_from", "!=", False), ("is_blacklisted", "=", False)'
+# created since yesterday, evaluated each time the campaign enrols: a started
+# campaign takes the new leads, not those of the past years
+_CREATED_RECENTLY = (
+    '("create_date", ">=", (context_today() - relativedelta(days=1)).strftime("%Y-%m-%d"))'
 )
-# what each template targets, and the app that brings a target missing from Email and
-# SMS Marketing
-TEMPLATE_MODELS = {
-    "hot_contacts": "res.partner",
-    "welcome": "mailing.contact",
-    "double_opt_in": "mailing.contact",
-    "commercial_prospection": "crm.lead",
-    "schedule_calls": "crm.lead",
-    "prioritize_hot_leads": "crm.lead",
-    "ab_test_welcome": "mailing.contact",
-    "closing_reminder": "crm.lead",
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    """A campaign ready to start, offered as a card of the Campaigns view (and
+    over RPC as a "campaign template", the public name). ``build`` is the
+    method of ``marketing.campaign`` that adds the workflow, with its mailings,
+    to the draft campaign made of the other fields."""
+
+    key: str
+    title: LazyGettext
+    description: LazyGettext
+    # a Font Awesome class
+    icon: str
+    # the target; a target missing from Email and SMS Marketing comes with its app
+    model: str
+    # the filter, as a user would write it (evaluated at each enrolment)
+    domain: str
+    # the field of *Unique per* (None: one participant per record)
+    unique_field: str | None
+    build: str
+
+
+# in the order of the cards
+BLUEPRINTS = {
+    blueprint.key: blueprint
+    for blueprint in (
+        Blueprint(
+            key="hot_contacts",
+            title=_lt("Tag Hot Contacts"),
+            description=_lt("Send a welcome email to contacts and tag those who click in it."),
+            icon="fa-tag",
+            model="res.partner",
+            domain=f"[{_REACHABLE}]",
+            unique_field="email",
+            build="_build_hot_contacts",
+        ),
+        Blueprint(
+            key="welcome",
+            title=_lt("Welcome Flow"),
+            description=_lt(
+                "Send a welcome email to new subscribers, remove the addresses that bounced."
+            ),
+            icon="fa-hand-peace-o",
+            model="mailing.contact",
+            domain=f'[{_REACHABLE}, ("subscribed_list_ids", "!=", False)]',
+            unique_field="email",
+            build="_build_welcome",
+        ),
+        Blueprint(
+            key="double_opt_in",
+            title=_lt("Double Opt-in"),
+            description=_lt("Send an email to new recipients to confirm their consent."),
+            icon="fa-check-square",
+            model="mailing.contact",
+            domain=f'[{_REACHABLE}, ("subscribed_list_ids.name", "ilike", "Newsletter")]',
+            unique_field="email",
+            build="_build_double_opt_in",
+        ),
+        Blueprint(
+            key="commercial_prospection",
+            title=_lt("Commercial prospection"),
+            description=_lt("Send a free catalog and follow up according to reactions."),
+            icon="fa-search",
+            model="crm.lead",
+            domain=f"[{_LEAD_REACHABLE}]",
+            unique_field="email_normalized",
+            build="_build_commercial_prospection",
+        ),
+        Blueprint(
+            key="schedule_calls",
+            title=_lt("Schedule Calls"),
+            description=_lt(
+                "If a lead is created for an existing contact, schedule a call with "
+                "their salesperson."
+            ),
+            icon="fa-phone",
+            model="crm.lead",
+            domain=f'[("partner_id", "!=", False), ("user_id", "!=", False), {_CREATED_RECENTLY}]',
+            # one call per customer, however many requests he sends at once
+            unique_field="partner_id",
+            build="_build_schedule_calls",
+        ),
+        Blueprint(
+            key="prioritize_hot_leads",
+            title=_lt("Prioritize Hot leads"),
+            description=_lt("Send an email to new leads and raise their priority if they open it."),
+            icon="fa-star",
+            model="crm.lead",
+            domain=f"[{_LEAD_REACHABLE}, {_CREATED_RECENTLY}]",
+            unique_field="email_normalized",
+            build="_build_prioritize_hot_leads",
+        ),
+        Blueprint(
+            key="ab_test_welcome",
+            title=_lt("A/B test a welcome email"),
+            description=_lt(
+                "Send one of two welcome emails to each new subscriber, half and half, "
+                "and see which one gets more clicks."
+            ),
+            icon="fa-flask",
+            model="mailing.contact",
+            domain=f'[{_REACHABLE}, ("subscribed_list_ids", "!=", False)]',
+            unique_field="email",
+            build="_build_ab_test_welcome",
+        ),
+        Blueprint(
+            key="closing_reminder",
+            title=_lt("Before the expected closing"),
+            description=_lt(
+                "Email each opportunity 3 days before its expected closing, on a weekday "
+                "between 9:00 and 17:00 of their time."
+            ),
+            icon="fa-calendar",
+            model="crm.lead",
+            domain=(
+                f'[{_LEAD_REACHABLE}, ("date_deadline", "!=", False), ("probability", "<", 100)]'
+            ),
+            unique_field=None,
+            build="_build_closing_reminder",
+        ),
+    )
 }
-TEMPLATE_ICONS = {
-    "hot_contacts": "fa-tag",
-    "welcome": "fa-hand-peace-o",
-    "double_opt_in": "fa-check-square",
-    "commercial_prospection": "fa-search",
-    "schedule_calls": "fa-phone",
-    "prioritize_hot_leads": "fa-star",
-    "ab_test_welcome": "fa-flask",
-    "closing_reminder": "fa-calendar",
-}
-# the mail bodies, QWeb templates of data/marketing_campaign_template_data.xml
-MAIL_BODY_TEMPLATE = "marketing_automation_community.campaign_template_mail_{key}"
+# the mail bodies, QWeb templates of data/marketing_campaign_blueprint_data.xml
+MAIL_BODY_TEMPLATE = "marketing_automation_community.campaign_blueprint_mail_{key}"
 # how the mails greet their recipient, rendered when each mail is sent
 RECIPIENT_NAMES = {
     "res.partner": Markup("<t t-out=\"object.name or ''\"/>"),
@@ -49,14 +152,15 @@ RECIPIENT_NAMES = {
 
 
 class MarketingCampaign(models.Model):
-    """The campaign templates of the Campaigns view (also for RPC): each
+    """The campaign blueprints of the Campaigns view (``BLUEPRINTS``, also for
+    RPC, where they keep their public name of "campaign templates"): each
     builds a draft campaign with its workflow and its mailings, ready to start.
 
     Their steps on the record are activities of their own (tag, mailing list,
     plan an activity, update a field), run with the rights of the campaign's
     responsible. Only Welcome Flow's bounce step is a server action: one line
     calling a method of the target model, which nobody has to edit. The lead
-    templates need CRM, an optional companion: they are offered only when
+    blueprints need CRM, an optional companion: they are offered only when
     ``crm.lead`` exists, and nothing here imports CRM.
     """
 
@@ -64,74 +168,29 @@ class MarketingCampaign(models.Model):
 
     @api.model
     def get_campaign_templates_info(self):
-        """The campaign templates, keyed by template key, in card order: their
-        ``title``, ``description``, ``icon`` (a Font Awesome class),
-        ``available`` and, when it is not, the ``unavailable_reason``."""
-        texts = {
-            "hot_contacts": (
-                self.env._("Tag Hot Contacts"),
-                self.env._("Send a welcome email to contacts and tag those who click in it."),
-            ),
-            "welcome": (
-                self.env._("Welcome Flow"),
-                self.env._(
-                    "Send a welcome email to new subscribers, remove the addresses that bounced."
-                ),
-            ),
-            "double_opt_in": (
-                self.env._("Double Opt-in"),
-                self.env._("Send an email to new recipients to confirm their consent."),
-            ),
-            "commercial_prospection": (
-                self.env._("Commercial prospection"),
-                self.env._("Send a free catalog and follow up according to reactions."),
-            ),
-            "schedule_calls": (
-                self.env._("Schedule Calls"),
-                self.env._(
-                    "If a lead is created for an existing contact, schedule a call with "
-                    "their salesperson."
-                ),
-            ),
-            "prioritize_hot_leads": (
-                self.env._("Prioritize Hot leads"),
-                self.env._("Send an email to new leads and raise their priority if they open it."),
-            ),
-            "ab_test_welcome": (
-                self.env._("A/B test a welcome email"),
-                self.env._(
-                    "Send one of two welcome emails to each new subscriber, half and half, "
-                    "and see which one gets more clicks."
-                ),
-            ),
-            "closing_reminder": (
-                self.env._("Before the expected closing"),
-                self.env._(
-                    "Email each opportunity 3 days before its expected closing, on a weekday "
-                    "between 9:00 and 17:00 of their time."
-                ),
-            ),
-        }
+        """The campaign blueprints, keyed by their (template) key, in card
+        order: their ``title``, ``description``, ``icon`` (a Font Awesome
+        class), ``model``, ``available`` and, when it is not, the
+        ``unavailable_reason``."""
         allowed_models = self._get_allowed_target_models()
-        templates = {}
-        for key in TEMPLATE_KEYS:
-            title, description = texts[key]
-            reason = self._get_campaign_template_problem(TEMPLATE_MODELS[key], allowed_models)
-            templates[key] = {
-                "title": title,
-                "description": description,
-                "icon": TEMPLATE_ICONS[key],
-                "model": TEMPLATE_MODELS[key],
+        info = {}
+        for key, blueprint in BLUEPRINTS.items():
+            reason = self._get_blueprint_problem(blueprint, allowed_models)
+            info[key] = {
+                "title": self.env._(blueprint.title),
+                "description": self.env._(blueprint.description),
+                "icon": blueprint.icon,
+                "model": blueprint.model,
                 "available": not reason,
                 "unavailable_reason": reason or False,
             }
-        return templates
+        return info
 
     @api.model
     def action_create_campaign_from_template(self, template_key):
-        """Create the draft campaign of template ``template_key``, the current
+        """Create the draft campaign of blueprint ``template_key``, the current
         user responsible, and return the action opening its form."""
-        campaign = self._create_campaign_from_template(template_key)
+        campaign = self._create_campaign_from_blueprint(template_key)
         action = self.env["ir.actions.actions"]._for_xml_id(
             "marketing_automation_community.marketing_campaign_action"
         )
@@ -139,24 +198,38 @@ class MarketingCampaign(models.Model):
         return action
 
     @api.model
-    def _create_campaign_from_template(self, template_key):
-        info = self.get_campaign_templates_info().get(template_key)
-        if not info:
-            raise UserError(self.env._("There is no campaign template %(key)s.", key=template_key))
-        if not info["available"]:
-            raise UserError(info["unavailable_reason"])
-        return getattr(self, f"_create_template_{template_key}")()
+    def _create_campaign_from_blueprint(self, key):
+        """The draft campaign of blueprint ``key`` with its whole workflow; the
+        current user is responsible."""
+        blueprint = BLUEPRINTS.get(key)
+        if not blueprint:
+            raise UserError(self.env._("There is no campaign template %(key)s.", key=key))
+        if reason := self._get_blueprint_problem(blueprint, self._get_allowed_target_models()):
+            raise UserError(reason)
+        unique_field = blueprint.unique_field and self.env["ir.model.fields"]._get(
+            blueprint.model, blueprint.unique_field
+        )
+        campaign = self.create(
+            {
+                "name": self.env._(blueprint.title),
+                "model_id": self.env["ir.model"]._get(blueprint.model).id,
+                "domain": blueprint.domain,
+                "unique_field_id": unique_field.id if unique_field else False,
+            }
+        )
+        getattr(self, blueprint.build)(campaign)
+        return campaign
 
     @api.model
-    def _get_campaign_template_problem(self, model_name, allowed_models):
-        """Why the current user cannot use a template targeting ``model_name``
-        (its app is missing, or the user cannot update its records, which the
-        template's server action does with the user's rights), or None.
-        ``allowed_models`` are the targets the user may choose."""
-        if model_name not in self.env:
+    def _get_blueprint_problem(self, blueprint, allowed_models):
+        """Why the current user cannot use ``blueprint`` (its app is missing,
+        or the user cannot update its records, which its steps do with the
+        user's rights), or None. ``allowed_models`` are the targets the user
+        may choose."""
+        if blueprint.model not in self.env:
             return self.env._("Install CRM to use this template: it targets leads.")
-        model = self.env["ir.model"]._get(model_name)
-        if model not in allowed_models or not self.env[model_name].has_access("write"):
+        model = self.env["ir.model"]._get(blueprint.model)
+        if model not in allowed_models or not self.env[blueprint.model].has_access("write"):
             return self.env._(
                 "Needs the right to edit the %(model)s records, which the campaign updates "
                 "with your rights.",
@@ -165,26 +238,20 @@ class MarketingCampaign(models.Model):
         return None
 
     # ------------------------------------------------------------
-    # TEMPLATES
+    # BLUEPRINTS: the workflow of each
     # ------------------------------------------------------------
 
     @api.model
-    def _create_template_hot_contacts(self):
-        campaign = self._create_template_campaign(
-            self.env._("Tag Hot Contacts"),
-            "res.partner",
-            [("email", "!=", False), ("is_blacklisted", "=", False)],
-            unique_field="email",
-        )
-        welcome = self._create_template_activity(
+    def _build_hot_contacts(self, campaign):
+        welcome = self._blueprint_activity(
             campaign,
             self.env._("Welcome"),
-            mailing=self._create_template_mailing(
+            mailing=self._blueprint_mailing(
                 campaign, "hot_contacts", self.env._("Welcome! Discover what we do")
             ),
             interval=(1, "hours"),
         )
-        self._create_template_activity(
+        self._blueprint_activity(
             campaign,
             self.env._("Tag as hot"),
             step={
@@ -197,32 +264,21 @@ class MarketingCampaign(models.Model):
             interval=(0, "hours"),
             validity=(30, "days"),
         )
-        return campaign
 
     @api.model
-    def _create_template_welcome(self):
-        campaign = self._create_template_campaign(
-            self.env._("Welcome Flow"),
-            "mailing.contact",
-            [
-                ("email", "!=", False),
-                ("is_blacklisted", "=", False),
-                ("subscribed_list_ids", "!=", False),
-            ],
-            unique_field="email",
-        )
-        welcome = self._create_template_activity(
+    def _build_welcome(self, campaign):
+        welcome = self._blueprint_activity(
             campaign,
             self.env._("Welcome"),
-            mailing=self._create_template_mailing(
+            mailing=self._blueprint_mailing(
                 campaign, "welcome", self.env._("Welcome to our newsletter")
             ),
             interval=(1, "hours"),
         )
-        self._create_template_activity(
+        self._blueprint_activity(
             campaign,
             self.env._("Remove bounced address"),
-            server_action=self._create_template_server_action(
+            server_action=self._blueprint_server_action(
                 campaign,
                 self.env._("Remove bounced address"),
                 state="code",
@@ -233,66 +289,42 @@ class MarketingCampaign(models.Model):
             interval=(0, "hours"),
             validity=(7, "days"),
         )
-        return campaign
 
     @api.model
-    def _create_template_ab_test_welcome(self):
+    def _build_ab_test_welcome(self, campaign):
         """New subscribers go down one of two branches of an A/B split, each a
         variant of the welcome email; the split's results compare them."""
-        campaign = self._create_template_campaign(
-            self.env._("A/B test a welcome email"),
-            "mailing.contact",
-            [
-                ("email", "!=", False),
-                ("is_blacklisted", "=", False),
-                ("subscribed_list_ids", "!=", False),
-            ],
-            unique_field="email",
-        )
-        split = self._create_template_activity(
-            campaign, self.env._("A/B split"), interval=(0, "hours")
-        )
+        split = self._blueprint_activity(campaign, self.env._("A/B split"), interval=(0, "hours"))
         for name, subject in (
             (self.env._("Welcome A"), self.env._("Welcome to our newsletter")),
             (self.env._("Welcome B"), self.env._("Welcome! Here is what you will get")),
         ):
-            self._create_template_activity(
+            self._blueprint_activity(
                 campaign,
                 name,
-                mailing=self._create_template_mailing(campaign, "welcome", subject),
+                mailing=self._blueprint_mailing(campaign, "welcome", subject),
                 parent=split,
                 trigger="activity",
                 interval=(1, "hours"),
                 split_weight=50,
             )
-        return campaign
 
     @api.model
-    def _create_template_double_opt_in(self):
+    def _build_double_opt_in(self, campaign):
         """As documented: contacts joining a *Newsletter* list confirm their
         consent by clicking the single link of the confirmation email, which
         subscribes them to *Confirmed contacts* (the unsubscribe link is never
         a click)."""
         confirmed_list = self._get_confirmed_contacts_list()
-        campaign = self._create_template_campaign(
-            self.env._("Double Opt-in"),
-            "mailing.contact",
-            [
-                ("email", "!=", False),
-                ("is_blacklisted", "=", False),
-                ("subscribed_list_ids.name", "ilike", "Newsletter"),
-            ],
-            unique_field="email",
-        )
-        confirmation = self._create_template_activity(
+        confirmation = self._blueprint_activity(
             campaign,
             self.env._("Confirmation"),
-            mailing=self._create_template_mailing(
+            mailing=self._blueprint_mailing(
                 campaign, "double_opt_in", self.env._("Confirm your subscription")
             ),
             interval=(1, "hours"),
         )
-        self._create_template_activity(
+        self._blueprint_activity(
             campaign,
             self.env._("Add to list"),
             step={
@@ -305,37 +337,30 @@ class MarketingCampaign(models.Model):
             interval=(0, "hours"),
             validity=(7, "days"),
         )
-        return campaign
 
     @api.model
-    def _create_template_commercial_prospection(self):
-        campaign = self._create_template_campaign(
-            self.env._("Commercial prospection"),
-            "crm.lead",
-            [("email_from", "!=", False), ("is_blacklisted", "=", False)],
-            unique_field="email_normalized",
-        )
-        catalog = self._create_template_activity(
+    def _build_commercial_prospection(self, campaign):
+        catalog = self._blueprint_activity(
             campaign,
             self.env._("Free catalog"),
-            mailing=self._create_template_mailing(
+            mailing=self._blueprint_mailing(
                 campaign, "commercial_prospection", self.env._("Your free catalog")
             ),
             interval=(1, "hours"),
         )
-        self._create_template_activity(
+        self._blueprint_activity(
             campaign,
             self.env._("Follow up"),
-            step=self._get_template_call_step(self.env._("Follow up: the catalog interested them")),
+            step=self._blueprint_call_step(self.env._("Follow up: the catalog interested them")),
             parent=catalog,
             trigger="mail_click",
             interval=(0, "hours"),
             validity=(14, "days"),
         )
-        self._create_template_activity(
+        self._blueprint_activity(
             campaign,
             self.env._("Catalog reminder"),
-            mailing=self._create_template_sms(
+            mailing=self._blueprint_sms(
                 campaign,
                 self.env._("Catalog reminder"),
                 self.env._(
@@ -348,50 +373,28 @@ class MarketingCampaign(models.Model):
             interval=(3, "days"),
             validity=(1, "days"),
         )
-        return campaign
 
     @api.model
-    def _create_template_schedule_calls(self):
-        campaign = self._create_template_campaign(
-            self.env._("Schedule Calls"),
-            "crm.lead",
-            [
-                ("partner_id", "!=", False),
-                ("user_id", "!=", False),
-                ("create_date", ">=", fields.Datetime.to_string(self.env.cr.now())),
-            ],
-            unique_field=None,
-        )
-        self._create_template_activity(
+    def _build_schedule_calls(self, campaign):
+        self._blueprint_activity(
             campaign,
             self.env._("Schedule a call"),
-            step=self._get_template_call_step(self.env._("Call about their new request")),
+            step=self._blueprint_call_step(self.env._("Call about their new request")),
             interval=(0, "hours"),
             validity=(1, "days"),
         )
-        return campaign
 
     @api.model
-    def _create_template_prioritize_hot_leads(self):
-        campaign = self._create_template_campaign(
-            self.env._("Prioritize Hot leads"),
-            "crm.lead",
-            [
-                ("email_from", "!=", False),
-                ("is_blacklisted", "=", False),
-                ("create_date", ">=", fields.Datetime.to_string(self.env.cr.now())),
-            ],
-            unique_field="email_normalized",
-        )
-        welcome = self._create_template_activity(
+    def _build_prioritize_hot_leads(self, campaign):
+        welcome = self._blueprint_activity(
             campaign,
             self.env._("Thank you for your interest"),
-            mailing=self._create_template_mailing(
+            mailing=self._blueprint_mailing(
                 campaign, "prioritize_hot_leads", self.env._("Thank you for your interest")
             ),
             interval=(1, "hours"),
         )
-        self._create_template_activity(
+        self._blueprint_activity(
             campaign,
             self.env._("Set priority high"),
             step={
@@ -405,28 +408,16 @@ class MarketingCampaign(models.Model):
             interval=(0, "hours"),
             validity=(14, "days"),
         )
-        return campaign
 
     @api.model
-    def _create_template_closing_reminder(self):
+    def _build_closing_reminder(self, campaign):
         """A step relative to a date of the record: open opportunities get an
         email 3 days before their expected closing (``date_deadline``), in
         office hours on their wall clock; moving the date moves the email."""
-        campaign = self._create_template_campaign(
-            self.env._("Before the expected closing"),
-            "crm.lead",
-            [
-                ("email_from", "!=", False),
-                ("is_blacklisted", "=", False),
-                ("date_deadline", "!=", False),
-                ("probability", "<", 100),
-            ],
-            unique_field=None,
-        )
-        reminder = self._create_template_activity(
+        reminder = self._blueprint_activity(
             campaign,
             self.env._("Reminder before closing"),
-            mailing=self._create_template_mailing(
+            mailing=self._blueprint_mailing(
                 campaign, "closing_reminder", self.env._("Any questions before you decide?")
             ),
             interval=(3, "days"),
@@ -442,28 +433,13 @@ class MarketingCampaign(models.Model):
                 "send_weekdays_only": True,
             }
         )
-        return campaign
 
     # ------------------------------------------------------------
     # TOOLS
     # ------------------------------------------------------------
 
     @api.model
-    def _create_template_campaign(self, name, model_name, domain, unique_field):
-        """The draft campaign of a template; the current user is responsible."""
-        model = self.env["ir.model"]._get(model_name)
-        return self.create(
-            {
-                "name": name,
-                "model_id": model.id,
-                "domain": repr(domain),
-                "unique_field_id": unique_field
-                and self.env["ir.model.fields"]._get(model_name, unique_field).id,
-            }
-        )
-
-    @api.model
-    def _create_template_activity(
+    def _blueprint_activity(
         self,
         campaign,
         name,
@@ -491,7 +467,7 @@ class MarketingCampaign(models.Model):
             {
                 "name": name,
                 "campaign_id": campaign.id,
-                # in the order the template gives them, parents first
+                # in the order the blueprint gives them, parents first
                 "sequence": len(campaign.marketing_activity_ids) + 1,
                 **content,
                 "parent_id": parent.id if parent else False,
@@ -506,8 +482,8 @@ class MarketingCampaign(models.Model):
         )
 
     @api.model
-    def _create_template_mailing(self, campaign, key, subject):
-        """The email of a template: its body is the QWeb template of ``key``
+    def _blueprint_mailing(self, campaign, key, subject):
+        """The email of a blueprint: its body is the QWeb template of ``key``
         rendered in the user's language, greeting each recipient by name and
         ending with the unsubscribe link."""
         body = self.env["ir.qweb"]._render(
@@ -530,7 +506,7 @@ class MarketingCampaign(models.Model):
         )
 
     @api.model
-    def _create_template_sms(self, campaign, subject, text):
+    def _blueprint_sms(self, campaign, subject, text):
         return self.env["mailing.mailing"].create(
             {
                 "subject": subject,
@@ -542,10 +518,10 @@ class MarketingCampaign(models.Model):
         )
 
     @api.model
-    def _create_template_server_action(self, campaign, name, **values):
-        """The server action of a template, restricted to Marketing Automation
+    def _blueprint_server_action(self, campaign, name, **values):
+        """The server action of a blueprint, restricted to Marketing Automation
         users. Marketing users only read server actions (see the access
-        rights): sudo creates this fixed action of the template, a non-code
+        rights): sudo creates this fixed action of the blueprint, a non-code
         action or one line calling a method of the target model, which nobody
         has to edit. It runs with the rights of the campaign's responsible.
 
@@ -574,7 +550,7 @@ class MarketingCampaign(models.Model):
         self.env["ir.model.data"].sudo().create(
             {
                 "module": "marketing_automation_community",
-                "name": f"campaign_template_action_{action.id}",
+                "name": f"campaign_blueprint_action_{action.id}",
                 "model": action._name,
                 "res_id": action.id,
                 "noupdate": True,
@@ -583,7 +559,7 @@ class MarketingCampaign(models.Model):
         return action.sudo(False)
 
     @api.model
-    def _get_template_call_step(self, summary):
+    def _blueprint_call_step(self, summary):
         """A call planned for the lead's salesperson, due the next day."""
         return {
             "activity_type": "plan_activity",
@@ -596,7 +572,7 @@ class MarketingCampaign(models.Model):
     @api.model
     def _get_confirmed_contacts_list(self):
         """The *Confirmed contacts* mailing list of Double Opt-in: created the
-        first time the template is used, then reused."""
+        first time the blueprint is used, then reused."""
         name = self.env._("Confirmed contacts")
         MailingList = self.env["mailing.list"]
         existing = MailingList.search([("name", "in", list({name, "Confirmed contacts"}))], limit=1)

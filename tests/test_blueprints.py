@@ -1,4 +1,5 @@
 import re
+from dataclasses import replace
 from datetime import timedelta
 from unittest import SkipTest
 from unittest.mock import patch
@@ -11,14 +12,15 @@ from odoo.tools import mail
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
-from ..models.marketing_campaign_template import TEMPLATE_KEYS, TEMPLATE_MODELS
+from ..models.marketing_campaign_blueprint import BLUEPRINTS
 from .common import MarketingAutomationCommon
 
 USER_GROUP = "marketing_automation_community.group_marketing_automation_user"
 
 
-class TemplateCase(MarketingAutomationCommon):
-    """Helpers to create campaigns from templates and to follow their mails."""
+class BlueprintCase(MarketingAutomationCommon):
+    """Helpers to create campaigns from blueprints (the template cards) and to
+    follow their mails."""
 
     @classmethod
     def setUpClass(cls):
@@ -92,7 +94,7 @@ class TemplateCase(MarketingAutomationCommon):
 
 
 @tagged("marketing_automation", "post_install", "-at_install")
-class TestCampaignTemplates(TemplateCase):
+class TestBlueprints(BlueprintCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -128,25 +130,24 @@ class TestCampaignTemplates(TemplateCase):
     @users("user_marketing_automation")
     def test_templates_info(self):
         info = self.env["marketing.campaign"].get_campaign_templates_info()
-        self.assertEqual(list(info), list(TEMPLATE_KEYS))
-        self.assertEqual(
-            {key: template["icon"] for key, template in info.items()},
+        # the keys of the API (API.md), integrators create campaigns with them
+        self.assertLessEqual(
             {
-                "hot_contacts": "fa-tag",
-                "welcome": "fa-hand-peace-o",
-                "double_opt_in": "fa-check-square",
-                "commercial_prospection": "fa-search",
-                "schedule_calls": "fa-phone",
-                "prioritize_hot_leads": "fa-star",
-                "ab_test_welcome": "fa-flask",
-                "closing_reminder": "fa-calendar",
+                "hot_contacts",
+                "welcome",
+                "double_opt_in",
+                "commercial_prospection",
+                "schedule_calls",
+                "prioritize_hot_leads",
             },
+            set(info),
         )
         self.assertEqual(info["double_opt_in"]["title"], "Double Opt-in")
         for key, template in info.items():
             with self.subTest(template=key):
                 self.assertTrue(template["title"])
                 self.assertTrue(template["description"])
+                self.assertRegex(template["icon"], r"^fa-[a-z-]+$")
         for key in ("hot_contacts", "welcome", "double_opt_in"):
             self.assertTrue(info[key]["available"], key)
             self.assertFalse(info[key]["unavailable_reason"], key)
@@ -155,7 +156,8 @@ class TestCampaignTemplates(TemplateCase):
     def test_template_missing_app(self):
         """A template whose target model is not installed (CRM for leads) is
         shown disabled with the reason, and cannot be created."""
-        with patch.dict(TEMPLATE_MODELS, {"schedule_calls": "crm.lead.not.installed"}):
+        missing_app = replace(BLUEPRINTS["schedule_calls"], model="crm.lead.not.installed")
+        with patch.dict(BLUEPRINTS, {"schedule_calls": missing_app}):
             info = self.env["marketing.campaign"].get_campaign_templates_info()
             self.assertFalse(info["schedule_calls"]["available"])
             self.assertIn("Install CRM", info["schedule_calls"]["unavailable_reason"])
@@ -355,7 +357,7 @@ class TestCampaignTemplates(TemplateCase):
 
 
 @tagged("marketing_automation", "post_install", "-at_install")
-class TestCampaignTemplatesCrm(TemplateCase):
+class TestBlueprintsCrm(BlueprintCase):
     """The lead templates, with CRM installed next to the addon (the README's
     test command installs it as an optional companion)."""
 
@@ -403,6 +405,20 @@ class TestCampaignTemplatesCrm(TemplateCase):
                 "user_id": cls.salesperson.id,
             }
         )
+        # the lead blueprints take the leads created since yesterday: the
+        # test's leads are an hour old at reference_now, the others a month
+        cls._set_lead_dates(cls.env["crm.lead"].search([]), cls.reference_now - timedelta(days=30))
+        cls._set_lead_dates(
+            cls.lead_1 + cls.lead_2 + cls.lead_customer, cls.reference_now - timedelta(hours=1)
+        )
+
+    @classmethod
+    def _set_lead_dates(cls, leads, create_date):
+        cls.env.flush_all()
+        cls.env.cr.execute(
+            "UPDATE crm_lead SET create_date = %s WHERE id IN %s", (create_date, tuple(leads.ids))
+        )
+        leads.invalidate_recordset(["create_date"])
 
     @users("user_sales_marketing")
     def test_lead_templates_available(self):
@@ -496,6 +512,38 @@ class TestCampaignTemplatesCrm(TemplateCase):
             call = self._call_activities(self.lead_customer)
             self.assertEqual(len(call), 1)
             self.assertEqual(call.user_id, self.salesperson)
+
+    @users("user_sales_marketing")
+    def test_schedule_calls_filter(self):
+        """Schedule Calls reads as words, takes the leads created since
+        yesterday whenever it enrols (no date frozen when it was created), and
+        plans one call per customer however many requests he sends."""
+        # sudo: an old request of the customer, and a second new one
+        old_request, second_request = (
+            self.env["crm.lead"]
+            .sudo()
+            .create(
+                [
+                    {"name": name, "partner_id": self.customer.id, "user_id": self.salesperson.id}
+                    for name in ("Old request", "Second request")
+                ]
+            )
+        )
+        self._set_lead_dates(old_request, self.reference_now - timedelta(days=3))
+        self._set_lead_dates(second_request, self.reference_now - timedelta(minutes=30))
+        with freeze_time(self.reference_now - timedelta(days=30)):
+            campaign = self._create_from_template("schedule_calls")
+        self.assertNotIn("2024", campaign.domain)
+        self.assertEqual(campaign.unique_field_id.name, "partner_id")
+        with freeze_time(self.reference_now):
+            self.assertEqual(
+                campaign._describe_domain(campaign.domain),
+                "Customer is set and Salesperson is set and Created on ≥ “2024-11-24”",
+            )
+            self._run_campaign(campaign)
+        self.assertEqual(campaign.participant_ids.mapped("res_id"), self.lead_customer.ids)
+        self.assertEqual(len(self._call_activities(self.lead_customer)), 1)
+        self.assertFalse(self._call_activities(old_request + second_request))
 
     @users("user_sales_marketing")
     def test_prioritize_hot_leads(self):

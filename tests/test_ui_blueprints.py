@@ -5,7 +5,7 @@ from odoo.addons.mail.tests.common import mail_new_test_user
 
 
 @tagged("marketing_automation", "post_install", "-at_install")
-class TestTemplatesUi(HttpCase):
+class TestBlueprintsUi(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

@@ -218,7 +218,10 @@ class TestBadInput(MarketingAutomationCommon):
         self._rpc("mailing.mailing", "write", [mailing_id], {"body_html": "<p><br></p>"})
         with self.assertRaises(UserError) as caught:
             self._rpc("marketing.campaign", "action_start_campaign", [campaign_id])
-        self.assertIn("The email of activity Empty email is empty", str(caught.exception))
+        self.assertIn(
+            "activity Empty email would not run. Not sent: the template Empty is empty.",
+            str(caught.exception),
+        )
         with self.assertRaises(UserError) as caught:
             self._rpc("mailing.mailing", "unlink", [mailing_id])
         self.assertIn("activity Empty email of campaign Bad input", str(caught.exception))

@@ -262,27 +262,6 @@ class TestCampaignReporting(MarketingAutomationCommon):
         )
 
     # ------------------------------------------------------------
-    # 7. Plain words
-    # ------------------------------------------------------------
-
-    def test_trigger_labels_singular(self):
-        campaign = self._create_campaign(name="Words")
-        email = self._create_activity(campaign, "email", interval_number=1)
-        child = self._create_activity(
-            campaign,
-            "action",
-            parent=email,
-            trigger_type="mail_open",
-            interval_number=1,
-            interval_type="days",
-        )
-        self.assertEqual(email.trigger_label, "1 Hour")
-        self.assertEqual(child.trigger_label, "Opened after 1 Day")
-        child.interval_number = 2
-        self.assertEqual(child.trigger_label, "Opened after 2 Days")
-        self.assertEqual(campaign._fields["unique_field_id"].string, "Unique per")
-
-    # ------------------------------------------------------------
     # 8. Server actions a user may pick
     # ------------------------------------------------------------
 
@@ -333,3 +312,223 @@ class TestCampaignReporting(MarketingAutomationCommon):
         # Settings administrators keep every right
         self.server_action.with_user(self.user_admin).name = "Renamed by admin"
         self.assertEqual(self.server_action.name, "Renamed by admin")
+
+
+@tagged("marketing_automation", "post_install", "-at_install")
+class TestMetrics(MarketingAutomationCommon):
+    """Per-activity statistics and campaign participant counts: real traces
+    only, computed in batch."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.reachable = cls.contacts + cls.env["res.partner"].create(
+            [
+                {
+                    "name": f"Contact extra {index}",
+                    "email": f"extra.{index}@example.com",
+                    "phone": f"+32457{index:06d}",
+                    "country_id": cls.env.ref("base.be").id,
+                }
+                for index in range(2)
+            ]
+        )
+        cls.unreachable = cls.env["res.partner"].create({"name": "Contact unreachable"})
+        cls.targets = cls.reachable + cls.unreachable
+
+    def _statistics(self, activity):
+        activity.invalidate_recordset(self.STATISTICS)
+        return dict(zip(self.STATISTICS, (activity[name] for name in self.STATISTICS), strict=True))
+
+    def _participant_counts(self, campaign):
+        return [campaign[name] for name in self.PARTICIPANT_COUNTS]
+
+    def _send_queues(self):
+        """Send the queued mails and SMS (inside the gateway mocks)."""
+        self._send_queued_mails()
+        self._send_queued_sms()
+
+    def test_email_statistics(self):
+        campaign = self._create_campaign(domain=[("id", "in", self.targets.ids)])
+        email = self._create_activity(campaign, "email")
+        filtered = self._create_activity(
+            campaign, "action", domain=repr([("id", "!=", self.reachable[1].id)])
+        )
+        with freeze_time(self.reference_now), self.mock_mail_gateway():
+            self._run_campaign(campaign)
+            # queued, not sent yet
+            self.assertEqual(email.total_sent, 0)
+            self._send_queued_mails()
+            opened, clicked, replied, bounced, _ignored = (
+                self._mailing_trace(trace) for trace in self._traces(email, self.reachable)
+            )
+            opened.set_opened()
+            clicked.set_opened()
+            clicked.set_clicked()
+            replied.set_replied()
+            bounced.set_bounced()
+        self.assertTraceStates(self._traces(email, self.unreachable), "rejected")
+        self.assertEqual(
+            self._statistics(email),
+            {
+                "processed": 5,
+                "rejected": 1,
+                "total_sent": 5,
+                "total_open": 3,
+                "total_reply": 1,
+                "total_click": 1,
+                "total_bounce": 1,
+            },
+        )
+        # the activity filter rejects; an action sends nothing
+        self.assertEqual(
+            self._statistics(filtered),
+            {
+                "processed": 5,
+                "rejected": 1,
+                "total_sent": 0,
+                "total_open": 0,
+                "total_reply": 0,
+                "total_click": 0,
+                "total_bounce": 0,
+            },
+        )
+
+    def test_sms_statistics(self):
+        campaign = self._create_campaign(domain=[("id", "in", self.targets.ids)])
+        sms = self._create_activity(campaign, "sms")
+        with freeze_time(self.reference_now), self.mockSMSGateway():
+            self._run_campaign(campaign)
+            self._send_queues()
+            clicked, bounced, *_others = (
+                self._mailing_trace(trace) for trace in self._traces(sms, self.reachable)
+            )
+            clicked.set_clicked()
+            bounced.set_bounced()
+        self.assertTraceStates(self._traces(sms, self.unreachable), "rejected")
+        self.assertEqual(
+            self._statistics(sms),
+            {
+                "processed": 5,
+                "rejected": 1,
+                "total_sent": 5,
+                "total_open": 0,
+                "total_reply": 0,
+                "total_click": 1,
+                "total_bounce": 1,
+            },
+        )
+
+    def test_statistics_ignore_tests(self):
+        campaign = self._create_campaign()
+        email = self._create_activity(campaign, "email")
+        sms = self._create_activity(campaign, "sms")
+        with freeze_time(self.reference_now), self.mock_mail_gateway(), self.mockSMSGateway():
+            self._run_campaign(campaign)
+            self._send_queues()
+            self._mailing_trace(self._traces(email, self.contacts[0])).set_opened()
+            before = {activity: self._statistics(activity) for activity in email | sms}
+            # a test on a participant's record, and one that is rejected
+            tests = self._launch_test(campaign, self.contacts[0]) | self._launch_test(
+                campaign, self.unreachable
+            )
+            tests.trace_ids.action_execute()
+            self._send_queues()
+            test_traces = tests.trace_ids.mailing_trace_ids
+            test_traces.set_opened()
+            test_traces.set_clicked()
+            test_traces.set_replied()
+            test_traces.set_bounced()
+        self.assertEqual(
+            sorted(tests.trace_ids.mapped("state")), ["processed"] * 2 + ["rejected"] * 2
+        )
+        self.assertEqual(len(test_traces), 2, "the rejected ones sent nothing")
+        for activity in email | sms:
+            self.assertEqual(self._statistics(activity), before[activity], activity.name)
+        self.assertEqual(before[email]["processed"], len(self.contacts))
+        self.assertEqual(before[email]["total_open"], 1)
+        self.assertEqual(before[sms]["total_sent"], len(self.contacts))
+
+    def test_participant_counts(self):
+        """The participant counts of a campaign (running, completed, total,
+        tests): test participants apart, a stopped participant completed, a
+        deleted record's participant in the total only; computed for many
+        campaigns at once without a query per campaign."""
+        campaign = self._create_campaign()
+        self._create_activity(campaign, "action")
+        self._create_activity(campaign, "action", interval_number=1, interval_type="days")
+        completed, running, deleted = self.contacts
+        # campaigns of 1, 2 and 3 records, so that mixed up counts show
+        others = self.env["marketing.campaign"].concat(
+            *(
+                self._create_campaign(
+                    domain=[("id", "in", self.contacts[: 1 + index % 3].ids)],
+                    name=f"Campaign {index}",
+                )
+                for index in range(6)
+            )
+        )
+        for other in others:
+            self._create_activity(other, "action", interval_number=1)
+        with freeze_time(self.reference_now):
+            tests = self._launch_test(campaign, running) | self._launch_test(campaign, completed)
+            self.assertEqual(self._participant_counts(campaign), [0, 0, 0, 2], "tests only")
+            self._run_campaign(campaign + others)
+            self.assertEqual(self._participant_counts(campaign), [3, 0, 3, 2])
+            self._participant(campaign, completed).action_set_completed()
+            tests[1].action_set_completed()
+            deleted.unlink()
+            campaign.sync_participants()
+        self.assertEqual(
+            sorted(campaign.participant_ids.filtered(lambda p: not p.is_test).mapped("state")),
+            ["completed", "running", "unlinked"],
+        )
+        self.assertEqual(tests.mapped("state"), ["running", "completed"])
+        self.assertEqual(self._participant_counts(campaign), [1, 1, 3, 2])
+        for index, other in enumerate(others):
+            size = 1 + index % 3
+            self.assertEqual(self._participant_counts(other), [size, 0, size, 0], other.name)
+
+        campaigns = self.env["marketing.campaign"].browse((campaign + others).ids)
+        self._count_queries(lambda: campaigns[:2].read(self.PARTICIPANT_COUNTS))  # warm-up
+        self.assertEqual(
+            self._count_queries(lambda: campaigns[:2].read(self.PARTICIPANT_COUNTS)),
+            self._count_queries(lambda: campaigns.read(self.PARTICIPANT_COUNTS)),
+            "participant counts must not query per campaign",
+        )
+
+    def test_metrics_computed_in_batch(self):
+        # campaigns of 1, 2 and 3 records, so that mixed up results show
+        campaigns = self.env["marketing.campaign"].concat(
+            *(
+                self._create_campaign(
+                    domain=[("id", "in", self.contacts[: 1 + index % 3].ids)],
+                    name=f"Campaign {index}",
+                )
+                for index in range(10)
+            )
+        )
+        for campaign in campaigns:
+            self._create_activity(campaign, "email")
+            self._create_activity(campaign, "action", interval_number=1)
+        with freeze_time(self.reference_now), self.mock_mail_gateway():
+            self._run_campaign(campaigns)
+            self._send_queued_mails()
+            campaigns.marketing_activity_ids.trace_ids.mailing_trace_ids.set_opened()
+            self._launch_test(campaigns[0], self.contacts[0])
+
+        # browsed by ids: their prefetching must not depend on the cache
+        activities = self.env["marketing.activity"].browse(campaigns.marketing_activity_ids.ids)
+        self._count_queries(lambda: activities[:2].read(self.STATISTICS))  # warm-up
+        self.assertEqual(
+            self._count_queries(lambda: activities[:2].read(self.STATISTICS)),
+            self._count_queries(lambda: activities.read(self.STATISTICS)),
+            "activity statistics must not query per activity",
+        )
+        for index, campaign in enumerate(campaigns):
+            size = 1 + index % 3
+            email, action = campaign.marketing_activity_ids.sorted("interval_standardized")
+            self.assertEqual(
+                (email.processed, email.total_sent, email.total_open), (size, size, size)
+            )
+            self.assertEqual((action.processed, action.rejected), (0, 0))

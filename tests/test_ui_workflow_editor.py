@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from freezegun import freeze_time
 
@@ -86,6 +86,38 @@ class TestWorkflowEditor(MarketingAutomationCommon):
         self.assertEqual(action_metrics["series"]["processed"], expected_action)
         self.assertEqual(action_metrics["sent"], 0)
         self.assertEqual(action_metrics["open_ratio"], 0.0)
+
+    @users("user_marketing_automation")
+    def test_metrics_days_in_user_time_zone(self):
+        """The days of the series are the user's: in Brussels (UTC+1 in
+        November) a trace run at 23:00 UTC counts on the next day, and the
+        first day of the window starts at 23:00 UTC the day before."""
+        campaign = self._create_campaign()
+        action = self._create_activity(campaign, "action")
+        with freeze_time(self.reference_now - timedelta(days=2)):
+            self._run_campaign(campaign)
+        late_evening, midnight, first_day = self._traces(action, self.contacts[:3])
+        # the engine's dates, moved around local midnights
+        late_evening.sudo().schedule_date = datetime(2024, 11, 23, 22, 59)
+        midnight.sudo().schedule_date = datetime(2024, 11, 23, 23, 0)
+        first_day.sudo().schedule_date = datetime(2024, 11, 10, 23, 0)
+
+        def series(tz):
+            with freeze_time(self.reference_now):
+                metrics = campaign.with_context(tz=tz).get_workflow_metrics()
+            return metrics[action.id]["series"]
+
+        brussels = series("Europe/Brussels")
+        self.assertEqual((brussels["days"][0], brussels["days"][-1]), ("2024-11-11", "2024-11-25"))
+        self.assertEqual(brussels["processed"], [1] + [0] * 11 + [1, 1, 0])
+        # the same traces on UTC days: both evening ones on the 23rd, the
+        # first one before the window
+        self.assertEqual(series("UTC")["processed"], [0] * 12 + [2, 0, 0])
+        # late in Brussels, tomorrow has begun: the window moves by one day
+        with freeze_time(datetime(2024, 11, 25, 23, 30)):
+            late = campaign.with_context(tz="Europe/Brussels").get_workflow_metrics()
+        self.assertEqual(late[action.id]["series"]["days"][-1], "2024-11-26")
+        self.assertEqual(late[action.id]["series"]["processed"], [0] * 11 + [1, 1, 0, 0])
 
     @users("user_marketing_automation")
     def test_metrics_query_count(self):

@@ -7,11 +7,11 @@ from odoo.tests import tagged, users
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
-from .test_templates import USER_GROUP, TemplateCase
+from .test_blueprints import USER_GROUP, BlueprintCase
 
 
 @tagged("marketing_automation", "post_install", "-at_install")
-class TestClosingReminderTemplate(TemplateCase):
+class TestClosingReminderBlueprint(BlueprintCase):
     """The template *Before the expected closing*: a step relative to a date
     of the record (``crm.lead.date_deadline``), in office hours."""
 
