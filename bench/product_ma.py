@@ -469,7 +469,7 @@ def due_batches(env, activity, date):
     ids = sorted(row[0] for row in env.cr.fetchall())
     env.invalidate_all()
     Trace = env["marketing.trace"]
-    batch_size = Trace._get_scheduler_setting("batch_size", 200)
+    batch_size = env["marketing.scheduler"]._get_setting("batch_size")
     return list(split_every(batch_size, ids, Trace.browse))
 
 
@@ -702,7 +702,7 @@ def stage_split(env, measure, state, size, **_tools):
     )
     counts = dict(env.cr.fetchall())
     measure.extra["branches"] = [counts.get(branch_a.id, 0), counts.get(branch_b.id, 0)]
-    batch_size = env["marketing.trace"]._get_scheduler_setting("batch_size", 200)
+    batch_size = env["marketing.scheduler"]._get_setting("batch_size")
     batches = -(-measure.records // batch_size) if measure.records else 0
     measure.extra["batches"] = batches
     queries = measure.parts["split"]["queries"]

@@ -1282,13 +1282,14 @@ class MarketingActivity(models.Model):
     # EXECUTION
     # ------------------------------------------------------------
 
-    def _execute(self, traces):
+    def _execute(self, traces, user=None):
         """Run this activity for a batch of its due traces, with the rights of
-        the user who runs the campaign: the user who clicked Run, or the
-        responsible under the scheduler; never the superuser."""
+        ``user``, who runs the campaign (the scheduler hands it down): the
+        user who clicked Run, or the responsible under the scheduler; never the
+        superuser."""
         self.ensure_one()
         campaign = self.campaign_id
-        env = campaign._with_running_user(campaign._get_running_user()).env
+        env = campaign._with_running_user(user or campaign._get_running_user()).env
         self.with_env(env)._execute_batch(traces.with_env(env))
 
     def _execute_batch(self, traces):

@@ -1,5 +1,4 @@
 import logging
-import threading
 from datetime import datetime, time, timedelta
 
 import pytz
@@ -10,12 +9,9 @@ from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.translate import LazyTranslate
 
-from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
-
 from ..tools.cache import invalidate_dependents
 from ..tools.filter_eval import FilterError, FilterEvaluator
 from ..tools.triggers import EVENTS
-from .marketing_trace import TRANSIENT_ERRORS
 
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
@@ -692,10 +688,14 @@ class MarketingCampaign(models.Model):
         self.marketing_activity_ids._check_split_weights()
         self._check_content_ready()
         self._take_responsibility()
-        self.with_context(**{STATE_CHANGE_KEY: STATE_CHANGE}).write({"state": "running"})
+        # the scheduler enrols at once the campaigns never enrolled since (see
+        # marketing.scheduler._is_enrolment_due)
+        self.with_context(**{STATE_CHANGE_KEY: STATE_CHANGE}).write(
+            {"state": "running", "last_sync_date": False}
+        )
         if self.env.context.get("marketing_automation_update_participants"):
             self.filtered("require_sync").action_update_participants()
-        self.env["marketing.trace"]._wake_scheduler()
+        self.env["marketing.scheduler"]._wake()
         return True
 
     def _check_content_ready(self):
@@ -772,8 +772,9 @@ class MarketingCampaign(models.Model):
             # events that already happened on a parent's message apply to its new children
             for event in EVENTS:
                 new_traces.parent_id._filter_event(event)._process_event(event, now)
-        self.write({"require_sync": False})
-        Trace._wake_scheduler()
+        # and the scheduler enrols the new records at once
+        self.write({"require_sync": False, "last_sync_date": False})
+        self.env["marketing.scheduler"]._wake()
         return True
 
     def action_save_as_favorite_filter(self):
@@ -1108,90 +1109,22 @@ class MarketingCampaign(models.Model):
 
     def execute_activities(self):
         """Run every due trace of the campaigns, batch after batch, with the
-        rights of their responsibles."""
+        rights of the user who runs each: the caller, or the responsible when
+        the caller is the superuser."""
         self._check_engine_caller()
+        users = {}
         for campaign in self:
             campaign._check_running_user()
-        Trace = self.env["marketing.trace"]
-        Trace._expire_waiting_traces(self)
-        return Trace._execute_due_traces(self)
+            users[campaign.id] = campaign._get_running_user()
+        Scheduler = self.env["marketing.scheduler"]
+        Scheduler._expire(self)
+        return Scheduler._execute(self, users)
 
     @api.model
     def _cron_process_campaigns(self):
-        """Scheduler: enrol then execute, for running campaigns only, each with
-        the rights of its responsible. A campaign that fails (its filter, its
-        responsible, its data) shows why on its form and never stops the
-        others. One call runs a bounded number of batches; the cron runner calls
-        again while due traces remain (see ``ir.cron._notify_progress``), and
-        enrolment runs once per cron trigger, not on those repeated calls.
-
-        Several workers may run it at once (several scheduler jobs, see
-        README): each campaign's enrolment is claimed by one worker at a time
-        (``_claim_for_enrolment``) and each batch of traces by one worker
-        (``marketing.trace._claim_due_traces``), so they share the work and
-        never write the same row."""
-        self.search([("state", "=", "running")])._run_scheduler()
-
-    def _run_scheduler(self):
-        """One scheduler call over these campaigns (see
-        ``_cron_process_campaigns``)."""
-        campaigns = self.filtered(lambda c: c.state == "running")
-        auto_commit = not getattr(threading.current_thread(), "testing", False)
-        enrol = not self._is_cron_continuation()
-        failed = self.browse()
-        for campaign in campaigns:
-            failed |= campaign._enrol_claimed(enrol)
-            if auto_commit:
-                # enrolment is set-based and idempotent: keep each campaign's
-                # work, and release its row for the other workers
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-        runnable = campaigns - failed
-        Trace = self.env["marketing.trace"]
-        Trace._execute_due_traces(
-            campaigns=runnable,
-            auto_commit=auto_commit,
-            max_batches=Trace._get_scheduler_setting("cron_max_batches", 10),
-        )
-        try:
-            with self.env.cr.savepoint():
-                Trace._schedule_next_cron(runnable)
-        except Exception:  # noqa: BLE001 - the cron still runs at its interval
-            self.env.invalidate_all()
-            _logger.exception("Marketing Automation: the next scheduler run could not be planned")
-
-    def _enrol_claimed(self, enrol):
-        """Enrol (when ``enrol``) and expire the waiting traces of this
-        campaign, unless another worker is doing it. Every error is handled
-        here: the campaign's error is shown on its form, a conflict with
-        another worker skips the campaign until the next run. Return the
-        campaign when its traces must not run now (it failed), else nothing."""
-        self.ensure_one()
-        try:
-            with self.env.cr.savepoint():
-                if not self._claim_for_enrolment():
-                    _logger.info("Marketing campaign %s: enrolled by another worker", self.id)
-                    return self.browse()
-                try:
-                    with self.env.cr.savepoint():
-                        self._check_running_user()
-                        if enrol:
-                            self.sync_participants()
-                        self.env["marketing.trace"]._expire_waiting_traces(self)
-                    error = False
-                except TRANSIENT_ERRORS:
-                    raise
-                except Exception as error_:  # noqa: BLE001 - shown on the campaign
-                    self.env.invalidate_all(flush=False)
-                    error = self._get_scheduler_error_message(error_)
-                self._set_scheduler_error(error)
-                self.env.flush_all()
-        except TRANSIENT_ERRORS:
-            # another worker changed the same rows since this run began: it does
-            # the work, this run skips the campaign
-            self.env.invalidate_all(flush=False)
-            _logger.info("Marketing campaign %s: busy in another worker, skipped", self.id)
-            return self.browse()
-        return self if error else self.browse()
+        """The entry of the scheduler jobs (data/ir_cron_data.xml): see
+        ``marketing.scheduler._run``."""
+        self.env["marketing.scheduler"]._run()
 
     def _claim_for_enrolment(self):
         """Lock the campaign's row for this transaction, unless another worker
@@ -1208,30 +1141,6 @@ class MarketingCampaign(models.Model):
             log_exceptions=False,
         )
         return bool(self.env.cr.fetchone())
-
-    @api.model
-    def _is_cron_continuation(self):
-        """Whether this call is one of the repeated calls of a cron job that
-        reported remaining work (at most ``MAX_BATCH_PER_CRON_JOB`` per job
-        run): the progress records of the job before this one say so."""
-        progress = (
-            self.env["ir.cron.progress"]
-            .browse(self.env.context.get("ir_cron_progress_id"))
-            .exists()
-        )
-        if not progress:
-            return False
-        previous = self.env["ir.cron.progress"].search(
-            [("cron_id", "=", progress.cron_id.id), ("id", "<", progress.id)],
-            order="id DESC",
-            limit=MAX_BATCH_PER_CRON_JOB,
-        )
-        streak = 0
-        for progress in previous:
-            if not (progress.done and progress.remaining):
-                break
-            streak += 1
-        return streak % MAX_BATCH_PER_CRON_JOB != 0
 
     @api.model
     def _get_scheduler_error_message(self, error):

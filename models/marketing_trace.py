@@ -5,8 +5,6 @@ from datetime import timedelta
 from itertools import repeat
 from typing import NamedTuple
 
-from psycopg2.errors import DeadlockDetected, LockNotAvailable, SerializationFailure
-
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, create_index, email_normalize
@@ -29,13 +27,6 @@ STATE_COLORS = {
     "error": "danger",
 }
 
-# concurrency conflicts with another worker or a user's call: the work is left
-# to it, or looked at again from a new transaction
-TRANSIENT_ERRORS = (SerializationFailure, LockNotAvailable, DeadlockDetected)
-# how many times one scheduler call looks again after such a conflict
-MAX_CLAIM_CONFLICTS = 10
-# what the scheduler jobs run (data/ir_cron_data.xml)
-SCHEDULER_CODE = "model._cron_process_campaigns()"
 # the first key of the advisory lock that serializes the email (SMS) cap of a company
 EMAIL_CAP_LOCK = 0x4D414350
 SMS_CAP_LOCK = 0x4D414353
@@ -320,7 +311,7 @@ class MarketingTrace(models.Model):
         traces._set_state("scheduled", False, now)
         # sudo: the state is the engine's; the user may write these traces (checked above)
         traces.participant_id.filtered(lambda p: p.state == "completed").sudo().state = "running"
-        self._wake_scheduler()
+        self.env["marketing.scheduler"]._wake()
         return True
 
     def action_cancel(self):
@@ -548,35 +539,16 @@ class MarketingTrace(models.Model):
     @api.model
     def _get_due_domain(self, activity_ids, now, future=False):
         """The condition of a trace the scheduler runs: scheduled, dated, due
-        at ``now`` (or later, with ``future``), of a real participant. The SQL
-        claim compiles this same domain, and it matches the partial index
-        ``marketing_trace_due_index`` (activity, date)."""
+        at ``now`` (or later, with ``future``), of a real participant, of
+        ``activity_ids`` (of any activity when None). The SQL claims and
+        counts of the scheduler compile this same domain, and it matches the
+        partial index ``marketing_trace_due_index`` (activity, date)."""
         return [
-            ("activity_id", "in", list(activity_ids)),
+            *([("activity_id", "in", list(activity_ids))] if activity_ids is not None else []),
             ("state", "=", "scheduled"),
             ("schedule_date", ">" if future else "<=", now),
             ("is_test", "=", False),
         ]
-
-    @api.model
-    def _get_scheduler_crons(self):
-        """The active jobs that run the scheduler: the one shipped, and the
-        second one or the copies an administrator activated so that several
-        cron workers share the work."""
-        # sudo: which jobs exist is configuration; they are only triggered
-        return (
-            self.env["ir.cron"]
-            .sudo()
-            .search([("model_id.model", "=", "marketing.campaign"), ("code", "=", SCHEDULER_CODE)])
-        )
-
-    @api.model
-    def _wake_scheduler(self, at=None):
-        """Run the scheduler at ``at`` (now by default), in every job that runs
-        it: the one place that wakes it, for traces that became due before its
-        next run."""
-        for cron in self._get_scheduler_crons():
-            cron._trigger(at)
 
     # ------------------------------------------------------------
     # EXPIRY
@@ -748,32 +720,11 @@ class MarketingTrace(models.Model):
             changed._complete_participants()
         real_dates = [row[1] for row in scheduled if not row[2]]
         if real_dates:
-            self._wake_scheduler(min(real_dates))
+            self.env["marketing.scheduler"]._wake(min(real_dates))
 
     # ------------------------------------------------------------
-    # SCHEDULER
+    # CLAIM: the batches of the scheduler (marketing.scheduler)
     # ------------------------------------------------------------
-
-    @api.model
-    def _get_scheduler_setting(self, name, default):
-        """The positive integer of the system parameter
-        ``marketing_automation_community.<name>``, or ``default`` when it is
-        missing or wrong (a typo in the settings never stops the scheduler)."""
-        key = f"marketing_automation_community.{name}"
-        # sudo: system parameters are for administrators; this one is only a number
-        value = self.env["ir.config_parameter"].sudo().get_param(key)
-        if not value:
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            number = 0
-        if number < 1:
-            _logger.warning(
-                "System parameter %s=%r is not a positive integer: using %s", key, value, default
-            )
-            return default
-        return number
 
     @api.model
     def _claim_due_traces(self, activity, limit):
@@ -790,126 +741,6 @@ class MarketingTrace(models.Model):
             log_exceptions=False,
         )
         return self.browse(row[0] for row in self.env.cr.fetchall())
-
-    @api.model
-    def _get_scheduled_activities(self, campaigns):
-        """The activities of the running ``campaigns``: the scheduler's scope."""
-        return self.env["marketing.activity"].search(
-            [("campaign_id", "in", campaigns.filtered(lambda c: c.state == "running").ids)]
-        )
-
-    @api.model
-    def _claim_next_batch(self, activities, limit):
-        """Claim the next batch of due traces, all of one activity (see
-        ``_claim_due_traces``); an empty recordset when nothing is left."""
-        if not activities:
-            return activities, self.browse()
-        due_domain = self._get_due_domain(activities.ids, fields.Datetime.now())
-        # sudo: which activities have due work, whoever may read their traces
-        for [activity] in self.sudo()._read_group(due_domain, ["activity_id"]):
-            if traces := self._claim_due_traces(activity, limit):
-                return activities.browse(activity.id), traces
-        return activities.browse(), self.browse()
-
-    @api.model
-    def _execute_due_traces(self, campaigns, auto_commit=False, max_batches=None):
-        """Execute the due traces of running campaigns in bounded batches, at
-        most ``max_batches`` of them. With ``auto_commit`` (the scheduler), each
-        batch is committed and the progress reported to the cron runner, which
-        calls again while due traces remain. Children due at once are run in the
-        same call. Return the number of traces handled."""
-        activities = self._get_scheduled_activities(campaigns)
-        batch_size = self._get_scheduler_setting("batch_size", 200)
-        done = batches = conflicts = 0
-        while max_batches is None or batches < max_batches:
-            try:
-                with self.env.cr.savepoint(flush=False):
-                    activity, traces = self._claim_next_batch(activities, batch_size)
-            except TRANSIENT_ERRORS:
-                # another worker committed some of these traces after this
-                # transaction began: look again from a new transaction
-                self.env.invalidate_all(flush=False)
-                conflicts += 1
-                if not auto_commit or conflicts > MAX_CLAIM_CONFLICTS:
-                    break
-                # nothing is pending (each batch is committed): end the
-                # transaction so that the next claim sees the other worker's work
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-                continue
-            if not traces:
-                break
-            try:
-                with self.env.cr.savepoint():
-                    activity._execute(traces)
-            except TRANSIENT_ERRORS:
-                # a user's call or another worker changed rows of this batch: it
-                # stays scheduled and runs at the next call
-                self.env.invalidate_all(flush=False)
-                _logger.info(
-                    "Marketing traces %s: busy elsewhere, left for the next run", traces.ids
-                )
-                break
-            except Exception as error:  # noqa: BLE001 - the cron goes on with the others
-                self.env.invalidate_all(flush=False)
-                traces._set_error(error, fields.Datetime.now())
-            try:
-                with self.env.cr.savepoint():
-                    traces._complete_participants()
-            except TRANSIENT_ERRORS:
-                # another worker changed the same participants: they are
-                # completed by whichever of them runs their last trace
-                self.env.invalidate_all(flush=False)
-            done += len(traces)
-            batches += 1
-            if auto_commit:
-                # the batch is done (its messages are queued, its actions ran):
-                # committing it releases its rows and makes it final, so a crash
-                # later never runs it again
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-                # sudo: how much is left, whoever may read the traces
-                remaining = self.sudo().search_count(
-                    self._get_due_domain(activities.ids, fields.Datetime.now())
-                )
-                self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-        return done
-
-    @api.model
-    def _expire_waiting_traces(self, campaigns):
-        """Cancel the event-triggered traces of ``campaigns`` whose event did
-        not come in time (see ``_cancel_expired``); only the activities that
-        expire are looked at, through the partial index of waiting traces."""
-        activities = self.env["marketing.activity"].search(
-            [("campaign_id", "in", campaigns.ids), ("validity_duration", "=", True)]
-        )
-        if not activities:
-            return
-        expired = self._cancel_expired(
-            SQL(
-                "trace.activity_id IN %s AND trace.schedule_date IS NULL",
-                tuple(activities.ids),
-            ),
-            fields.Datetime.now(),
-        )
-        expired._complete_participants()
-
-    @api.model
-    def _schedule_next_cron(self, campaigns):
-        """Wake the scheduler for the earliest trace due in the future: one
-        index lookup per activity."""
-        now = fields.Datetime.now()
-        dates = [
-            trace.schedule_date
-            for activity in self._get_scheduled_activities(campaigns)
-            # sudo: when the next trace is due, whoever may read it
-            for trace in self.sudo().search_fetch(
-                self._get_due_domain(activity.ids, now, future=True),
-                ["schedule_date"],
-                order="schedule_date",
-                limit=1,
-            )
-        ]
-        if dates:
-            self._wake_scheduler(min(dates))
 
     # ------------------------------------------------------------
     # TIMING: send windows, dates of the record, the frequency caps
