@@ -28,8 +28,8 @@ from . import test_events
 from . import test_completion_expiry
 
 # Scheduler and workers
-from . import test_cron
-from . import test_concurrency
+from . import test_scheduler
+from . import test_scheduler_workers
 
 # Security
 from . import test_security
