@@ -76,6 +76,9 @@ ENGINE_FIELDS = {
     "company_id",
     "goal_domain",
 }
+# what decides who is enrolled: a change makes the scheduler enrol at its next
+# call (see marketing.scheduler._is_enrolment_due)
+ENROLMENT_FIELDS = ENGINE_FIELDS - {"marketing_activity_ids"}
 
 
 class MarketingCampaign(models.Model):
@@ -524,6 +527,8 @@ class MarketingCampaign(models.Model):
             # whoever changes what runs becomes responsible, whatever else is written
             # (only a Settings administrator names another responsible)
             vals = dict(vals, user_id=self.env.uid)
+        if ENROLMENT_FIELDS.intersection(vals):
+            vals = dict(vals, last_sync_date=False)
         res = super().write(vals)
         if tree:
             self.ensure_one()

@@ -67,11 +67,8 @@ class MarketingScheduler(models.AbstractModel):
         the same row."""
         auto_commit = not getattr(threading.current_thread(), "testing", False)
         campaigns = self.env["marketing.campaign"].search([("state", "=", "running")])
-        users = self._enrol(campaigns, auto_commit)
+        users = self._enrol_and_expire(campaigns, auto_commit)
         runnable = campaigns.browse(users)
-        self._expire(runnable)
-        if auto_commit:
-            self.env.cr.commit()  # pylint: disable=invalid-commit
         self._execute(
             runnable,
             users,
@@ -86,18 +83,19 @@ class MarketingScheduler(models.AbstractModel):
             _logger.exception("Marketing Automation: the next scheduler run could not be planned")
 
     # ------------------------------------------------------------
-    # 1. ENROL
+    # 1. ENROL AND EXPIRE, campaign by campaign
     # ------------------------------------------------------------
 
     @api.model
-    def _enrol(self, campaigns, auto_commit):
-        """Enrol the ``campaigns`` due for it (``_is_enrolment_due``), each
-        claimed by this worker. Return the campaigns whose traces may run, by
-        id, with the user whose rights run them: their responsible."""
+    def _enrol_and_expire(self, campaigns, auto_commit):
+        """Enrol the ``campaigns`` due for it (``_is_enrolment_due``) and
+        expire their waiting traces, each campaign claimed by this worker.
+        Return the campaigns whose traces may run, by id, with the user whose
+        rights run them: their responsible."""
         due = campaigns.filtered(self._is_enrolment_due)
         users = {}
         for campaign in campaigns:
-            if self._enrol_claimed(campaign, campaign in due):
+            if self._enrol_and_expire_claimed(campaign, campaign in due):
                 try:
                     users[campaign.id] = campaign._check_running_user()
                 except UserError:
@@ -110,12 +108,12 @@ class MarketingScheduler(models.AbstractModel):
         return users
 
     @api.model
-    def _enrol_claimed(self, campaign, enrol):
-        """Check the responsible of ``campaign`` and enrol it (when
-        ``enrol``), unless another worker holds it. Every error is handled
-        here: the campaign's error is shown on its form (and cleared once it
-        is gone), a conflict with another worker skips the enrolment until the
-        next call. Return whether the campaign's traces may run."""
+    def _enrol_and_expire_claimed(self, campaign, enrol):
+        """Check the responsible of ``campaign``, enrol it (when ``enrol``)
+        and expire its waiting traces, unless another worker holds it. Every
+        error is handled here: the campaign's error is shown on its form (and
+        cleared once it is gone), a conflict with another worker skips the
+        campaign until the next call. Return whether its traces may run."""
         try:
             with self.env.cr.savepoint():
                 if not campaign._claim_for_enrolment():
@@ -126,6 +124,7 @@ class MarketingScheduler(models.AbstractModel):
                         campaign._check_running_user()
                         if enrol:
                             campaign.sync_participants()
+                        self._expire(campaign)
                     error = False
                 except TRANSIENT_ERRORS:
                     raise
@@ -136,7 +135,7 @@ class MarketingScheduler(models.AbstractModel):
                 self.env.flush_all()
         except TRANSIENT_ERRORS:
             # another worker changed the same rows since this call began: it
-            # enrols the campaign, this call only runs its traces
+            # does the work, this call only runs the campaign's traces
             self.env.invalidate_all(flush=False)
             _logger.info("Marketing campaign %s: busy in another worker", campaign.id)
             return True
@@ -154,10 +153,6 @@ class MarketingScheduler(models.AbstractModel):
         # a date in the future (a clock set back) never stops enrolment
         return not last or not now - interval < last <= now
 
-    # ------------------------------------------------------------
-    # 2. EXPIRE
-    # ------------------------------------------------------------
-
     @api.model
     def _expire(self, campaigns):
         """Cancel the event-triggered traces of ``campaigns`` whose event did
@@ -170,23 +165,17 @@ class MarketingScheduler(models.AbstractModel):
         )
         if not activities:
             return
-        Trace = self.env["marketing.trace"]
-        try:
-            with self.env.cr.savepoint():
-                expired = Trace._cancel_expired(
-                    SQL(
-                        "trace.activity_id IN %s AND trace.schedule_date IS NULL",
-                        tuple(activities.ids),
-                    ),
-                    fields.Datetime.now(),
-                )
-                expired._complete_participants()
-        except TRANSIENT_ERRORS:
-            # another worker expired them meanwhile
-            self.env.invalidate_all(flush=False)
+        expired = self.env["marketing.trace"]._cancel_expired(
+            SQL(
+                "trace.activity_id IN %s AND trace.schedule_date IS NULL",
+                tuple(activities.ids),
+            ),
+            fields.Datetime.now(),
+        )
+        expired._complete_participants()
 
     # ------------------------------------------------------------
-    # 3. EXECUTE
+    # 2. EXECUTE
     # ------------------------------------------------------------
 
     @api.model
@@ -197,10 +186,8 @@ class MarketingScheduler(models.AbstractModel):
         (the scheduler's job), each batch is committed and the progress
         reported to the cron runner. Children due at once are run in the same
         call. Return the number of traces handled."""
-        activities = list(
-            self.env["marketing.activity"].search(
-                [("campaign_id", "in", campaigns.filtered(lambda c: c.state == "running").ids)]
-            )
+        activities = self.env["marketing.activity"].search(
+            [("campaign_id", "in", campaigns.filtered(lambda c: c.state == "running").ids)]
         )
         batch_size = self._get_setting("batch_size")
         done = batches = conflicts = 0
@@ -255,17 +242,16 @@ class MarketingScheduler(models.AbstractModel):
 
     @api.model
     def _claim_next_batch(self, activities, limit):
-        """Claim the next batch of due traces, all of one of ``activities``
-        (a list, taken in turns: the activity served goes last), with one
-        ``LIMIT`` claim per activity over the partial index of due traces
+        """Claim the next batch of due traces, all of the first of
+        ``activities`` that has some, with one ``LIMIT`` claim per activity
+        over the partial index of due traces
         (``marketing.trace._claim_due_traces``); an empty recordset when
         nothing is due."""
         Trace = self.env["marketing.trace"]
-        for index, activity in enumerate(activities):
+        for activity in activities:
             if traces := Trace._claim_due_traces(activity, limit):
-                activities.append(activities.pop(index))
                 return activity, traces
-        return self.env["marketing.activity"], Trace
+        return activities.browse(), Trace
 
     @api.model
     def _count_due(self, activities, cap):
@@ -284,7 +270,7 @@ class MarketingScheduler(models.AbstractModel):
         return self.env.cr.fetchone()[0]
 
     # ------------------------------------------------------------
-    # 4. PLAN THE NEXT RUN
+    # 3. PLAN THE NEXT RUN
     # ------------------------------------------------------------
 
     @api.model

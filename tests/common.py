@@ -7,6 +7,7 @@ from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.mass_mailing_sms.tests.common import MassSMSCommon
 
 CRON_XMLID = "marketing_automation_community.ir_cron_marketing_automation"
+SECOND_CRON_XMLID = "marketing_automation_community.ir_cron_marketing_automation_worker_2"
 SETTING_PREFIX = "marketing_automation_community."
 
 
@@ -267,6 +268,14 @@ class CommittedDataMixin:
             yield api.Environment(
                 cr, SUPERUSER_ID, {"tracking_disable": True, "mail_create_nolog": True}
             )
+
+    def _stop_running_campaigns(self, env, data):
+        """Stop the running campaigns of the database (the scheduler runs every running
+        campaign) in the committing ``env``; they run again after the test."""
+        env.cr.execute(
+            "UPDATE marketing_campaign SET state = 'stopped' WHERE state = 'running' RETURNING id"
+        )
+        data["stopped_campaign_ids"] = [row[0] for row in env.cr.fetchall()]
 
     def _commit_settings(self, env, data, settings):
         """Set the scheduler's system parameters ``settings`` (``batch_size``...) in the

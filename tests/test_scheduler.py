@@ -2,24 +2,20 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from freezegun import freeze_time
-from psycopg2.errors import SerializationFailure
 
-from odoo import SUPERUSER_ID, api
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.base.tests.test_ir_cron import CronMixinCase
 
-from .common import CRON_XMLID, CommittedDataMixin, MarketingAutomationCommon
-
-SECOND_CRON_XMLID = "marketing_automation_community.ir_cron_marketing_automation_worker_2"
-# an action that shows how many times it ran on each record
-COUNTING_ACTION = "record.write({'ref': (record.ref or '') + '+'})"
+from .common import CRON_XMLID, SECOND_CRON_XMLID, MarketingAutomationCommon
 
 
 @tagged("marketing_automation", "post_install", "-at_install")
-class TestCron(MarketingAutomationCommon, CronMixinCase):
-    """The scheduler: what it runs, in which batches and when it wakes up."""
+class TestScheduler(MarketingAutomationCommon, CronMixinCase):
+    """The scheduler's loop (marketing.scheduler): what it enrols and runs, in
+    which batches, when it wakes up, and its errors. Several workers are in
+    ``test_scheduler_workers``."""
 
     @classmethod
     def setUpClass(cls):
@@ -34,10 +30,7 @@ class TestCron(MarketingAutomationCommon, CronMixinCase):
     # ------------------------------------------------------------
 
     def test_cron_record(self):
-        """The scheduler runs every 15 minutes (SPEC decision 14) and its run
-        enrols and executes running campaigns."""
-        self.assertTrue(self.cron.active)
-        self.assertEqual((self.cron.interval_number, self.cron.interval_type), (15, "minutes"))
+        """One call of the job enrols and executes the running campaigns."""
         campaign = self._create_campaign(domain=self.domain)
         self._create_activity(campaign, "action")
         campaign.action_start_campaign()
@@ -46,28 +39,102 @@ class TestCron(MarketingAutomationCommon, CronMixinCase):
         self.assertTraceStates(campaign.participant_ids.trace_ids, "processed")
 
     def test_every_active_scheduler_job_woken(self):
-        """A second scheduler job is shipped inactive; once an administrator
-        activates it (or copies the job), waking the scheduler wakes every job,
-        so that several cron workers share the work."""
+        """The jobs are found by XML id, whatever their code: the second one,
+        shipped inactive, is woken once an administrator activates it. A copy
+        an administrator makes runs at its interval, never woken earlier."""
+        Scheduler = self.env["marketing.scheduler"]
         # scheduled actions are configured by administrators
         second = self.env.ref(SECOND_CRON_XMLID).sudo()
-        self.assertFalse(second.active)
         with (
             self.capture_triggers(CRON_XMLID) as main,
             self.capture_triggers(SECOND_CRON_XMLID) as other,
         ):
-            self.env["marketing.trace"]._wake_scheduler()
+            Scheduler._wake()
         self.assertEqual((len(main.records), len(other.records)), (1, 0))
-        second.active = True
-        third = second.copy()
+        second.write({"active": True, "code": "model._cron_process_campaigns()  # worker 2"})
+        copy = second.copy()
         with (
             self.capture_triggers(CRON_XMLID) as main,
             self.capture_triggers(SECOND_CRON_XMLID) as other,
-            self.capture_triggers(third.id) as copy,
+            self.capture_triggers(copy.id) as copied,
         ):
-            self.env["marketing.trace"]._wake_scheduler(self.reference_now)
-        self.assertEqual((len(main.records), len(other.records), len(copy.records)), (1, 1, 1))
-        self.assertEqual(copy.records.call_at, self.reference_now)
+            Scheduler._wake(self.reference_now)
+        self.assertEqual((len(main.records), len(other.records), len(copied.records)), (1, 1, 0))
+        self.assertEqual(other.records.call_at, self.reference_now)
+
+    # ------------------------------------------------------------
+    # ENROLMENT: once per trigger
+    # ------------------------------------------------------------
+
+    def test_enrol_once_per_cron_trigger(self):
+        """The calls the cron runner repeats while traces remain do not enrol
+        again: a campaign is enrolled when its last enrolment is older than
+        ``enrolment_interval`` minutes (10 by default), at once after Start
+        and Update, and at every call of a direct ``sync_participants()``."""
+        campaign = self._create_campaign(domain=self.domain, name="Once")
+        root = self._create_activity(campaign, "action", interval_number=1)
+        now = self.reference_now
+        with freeze_time(now) as frozen:
+            campaign.action_start_campaign()
+            self._run_cron()
+            self.assertEqual(len(campaign.participant_ids), 3)
+            self.assertEqual(campaign.last_sync_date, now)
+            newcomer = self.env["res.partner"].create({"name": "Contact newcomer"})
+
+            # a repeated call, minutes later: no enrolment
+            frozen.tick(timedelta(minutes=9))
+            self._run_cron()
+            self.assertFalse(self._participant(campaign, newcomer))
+            self.assertEqual(campaign.last_sync_date, now)
+            # the next run of the job enrols
+            frozen.tick(timedelta(minutes=6))
+            self._run_cron()
+            self.assertTrue(self._participant(campaign, newcomer))
+            self.assertEqual(campaign.last_sync_date, now + timedelta(minutes=15))
+
+            # Update asks for an enrolment at the next call, however recent the last
+            late = self.env["res.partner"].create({"name": "Contact late"})
+            frozen.tick(timedelta(minutes=1))
+            campaign.action_update_participants()
+            self._run_cron()
+            self.assertTrue(self._participant(campaign, late))
+
+            # so does a restart
+            later = self.env["res.partner"].create({"name": "Contact later"})
+            campaign.action_stop_campaign()
+            campaign.action_start_campaign()
+            self._run_cron()
+            self.assertTrue(self._participant(campaign, later))
+
+            # the interval is a system parameter
+            self.env["ir.config_parameter"].sudo().set_param(
+                "marketing_automation_community.enrolment_interval", 30
+            )
+            last = self.env["res.partner"].create({"name": "Contact last"})
+            frozen.tick(timedelta(minutes=15))
+            self._run_cron()
+            self.assertFalse(self._participant(campaign, last))
+            frozen.tick(timedelta(minutes=15))
+            self._run_cron()
+            self.assertTrue(self._participant(campaign, last))
+        self.assertEqual(len(root.trace_ids), 7, "one root trace per participant")
+
+    def test_scheduler_quiet_with_default_settings(self):
+        campaign = self._create_campaign(name="Quiet")
+        self._create_activity(campaign, "action")
+        campaign.action_start_campaign()
+        self.assertFalse(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("marketing_automation_community.batch_size")
+        )
+        with self.assertNoLogs("odoo.addons.marketing_automation_community", "WARNING"):
+            self._run_cron()
+        self.assertEqual(len(campaign.participant_ids), 3)
+
+    # ------------------------------------------------------------
+    # EXECUTION
+    # ------------------------------------------------------------
 
     def test_cron_runs_running_campaigns_only(self):
         running = self._create_campaign(domain=self.domain, name="Running")
@@ -324,225 +391,12 @@ class TestCron(MarketingAutomationCommon, CronMixinCase):
         set_param("marketing_automation_community.cron_max_batches", "0")
         campaign = self._create_campaign(domain=self.domain)
         root = self._create_activity(campaign, "action")
-        Trace = self.env["marketing.trace"]
-        with mute_logger("odoo.addons.marketing_automation_community.models.marketing_trace"):
-            self.assertEqual(Trace._get_scheduler_setting("batch_size", 200), 200)
-            self.assertEqual(Trace._get_scheduler_setting("cron_max_batches", 10), 10)
+        Scheduler = self.env["marketing.scheduler"]
+        with mute_logger("odoo.addons.marketing_automation_community.models.marketing_scheduler"):
+            self.assertEqual(Scheduler._get_setting("batch_size"), 200)
+            self.assertEqual(Scheduler._get_setting("cron_max_batches"), 10)
             with freeze_time(self.reference_now):
                 campaign.action_start_campaign()
                 self._run_cron()
         self.assertTraceStates(root.trace_ids, "processed")
         self.assertEqual(len(root.trace_ids), 3)
-
-
-@tagged("marketing_automation", "post_install", "-at_install")
-class TestCronWorkers(CommittedDataMixin, TransactionCase):
-    """Several workers claiming work at once, step by step (the scheduler run
-    by threads, and a killed worker, are in ``test_concurrency``), on
-    committed data (see ``CommittedDataMixin``). This class writes nothing in
-    the test's own transaction: the mail test set-up renames the company
-    there, which would block the workers' inserts referencing it until the
-    test ends."""
-
-    reference_now = MarketingAutomationCommon.reference_now
-
-    def _commit_campaign(
-        self, activity_type, count, code="record.write({'ref': 'engaged'})", settings=None
-    ):
-        """Commit a running campaign with ``count`` traces of one root
-        ``activity_type`` activity due now (an action runs ``code``), and the
-        scheduler's system parameters ``settings``; return their ids."""
-        data = {}
-        with self._committing_env(data) as env:
-            if settings:
-                self._commit_settings(env, data, settings)
-            partners = env["res.partner"].create(
-                [
-                    {"name": f"Worker {index}", "email": f"worker.{index}@example.com"}
-                    for index in range(count)
-                ]
-            )
-            campaign = env["marketing.campaign"].create(
-                {
-                    "name": "Workers",
-                    "model_id": env["ir.model"]._get_id("res.partner"),
-                    "domain": repr([("id", "in", partners.ids)]),
-                    # committed data: the test users of this class are not visible here
-                    "user_id": env.ref("base.user_admin").id,
-                }
-            )
-            values = {"name": "Root", "campaign_id": campaign.id, "activity_type": activity_type}
-            if activity_type == "email":
-                values["mass_mailing_id"] = (
-                    env["mailing.mailing"]
-                    .create(
-                        {
-                            "subject": "Workers",
-                            "mailing_type": "mail",
-                            "mailing_model_id": env["ir.model"]._get_id("res.partner"),
-                            "use_in_marketing_automation": True,
-                            "body_html": "<p>Hello</p>",
-                        }
-                    )
-                    .id
-                )
-            else:
-                values["server_action_id"] = (
-                    env["ir.actions.server"]
-                    .create(
-                        {
-                            "name": "Workers",
-                            "model_id": env["ir.model"]._get_id("res.partner"),
-                            "state": "code",
-                            "code": code,
-                        }
-                    )
-                    .id
-                )
-            activity = env["marketing.activity"].create(
-                dict(values, trigger_type="begin", interval_number=0)
-            )
-            campaign.state = "running"
-            campaign.sync_participants()
-            data.update(
-                {
-                    "partner_ids": partners.ids,
-                    "campaign_id": campaign.id,
-                    "utm_campaign_id": campaign.utm_campaign_id.id,
-                    "activity_id": activity.id,
-                    "mailing_id": activity.mass_mailing_id.id,
-                    "server_action_id": activity.server_action_id.id,
-                    "trace_ids": activity.trace_ids.ids,
-                }
-            )
-        return data
-
-    def test_workers_never_claim_the_same_trace(self):
-        with freeze_time(self.reference_now):
-            data = self._commit_campaign("action", 6)
-            env_a, env_b = self._worker_env(), self._worker_env()
-            activity_a = env_a["marketing.activity"].browse(data["activity_id"])
-            activity_b = env_b["marketing.activity"].browse(data["activity_id"])
-
-            # A holds every due trace: B does not wait, it gets none of them
-            claimed_a = env_a["marketing.trace"]._claim_due_traces(activity_a, 10)
-            self.assertEqual(sorted(claimed_a.ids), sorted(data["trace_ids"]))
-            self.assertFalse(env_b["marketing.trace"]._claim_due_traces(activity_b, 10))
-            env_a.cr.rollback()
-            env_b.cr.rollback()
-
-            # smaller batches: A and B share the work, without overlap
-            claimed_a = env_a["marketing.trace"]._claim_due_traces(activity_a, 4)
-            claimed_b = env_b["marketing.trace"]._claim_due_traces(activity_b, 4)
-            self.assertEqual(len(claimed_a), 4)
-            self.assertEqual(len(claimed_b), 2)
-            self.assertFalse(set(claimed_a.ids) & set(claimed_b.ids))
-            self.assertEqual(sorted(claimed_a.ids + claimed_b.ids), sorted(data["trace_ids"]))
-
-            # A runs its batch and commits
-            activity_a._execute(claimed_a)
-            env_a["marketing.trace"].flush_model()
-            env_a.cr.commit()
-            # B's transaction started before A's commit: its snapshot still shows
-            # A's traces scheduled, but it cannot lock them
-            with mute_logger("odoo.sql_db"), self.assertRaises(SerializationFailure):
-                env_b["marketing.trace"]._claim_due_traces(activity_b, 10)
-            env_b.cr.rollback()
-            # in a new transaction B only finds its own traces, still to run
-            env_b.invalidate_all()
-            reclaimed_b = env_b["marketing.trace"]._claim_due_traces(activity_b, 10)
-            self.assertEqual(sorted(reclaimed_b.ids), sorted(claimed_b.ids))
-            self.assertEqual(set(reclaimed_b.mapped("state")), {"scheduled"})
-            activity_b._execute(reclaimed_b)
-            env_b.cr.commit()
-
-            check = self._worker_env()
-            traces = check["marketing.trace"].browse(data["trace_ids"])
-            self.assertEqual(set(traces.mapped("state")), {"processed"})
-            self.assertFalse(check["marketing.trace"]._claim_due_traces(traces.activity_id, 10))
-            partners = check["res.partner"].browse(data["partner_ids"])
-            self.assertEqual(set(partners.mapped("ref")), {"engaged"})
-
-    def _assert_ran_once(self, data, count=None):
-        """Every trace of the committed campaign ran, its action exactly once."""
-        check = self._worker_env()
-        traces = check["marketing.campaign"].browse(data["campaign_id"]).participant_ids.trace_ids
-        self.assertEqual(len(traces), count or len(data["trace_ids"]))
-        self.assertEqual(set(traces.mapped("state")), {"processed"})
-        partners = check["res.partner"].browse(data["partner_ids"])
-        self.assertEqual(partners.mapped("ref"), ["+"] * len(partners))
-
-    def test_concurrent_schedulers_both_finish(self):
-        """Two workers call the scheduler over the same campaign; B runs the
-        due traces and commits after A's transaction began. A must neither die
-        on the conflict (its snapshot still shows B's traces as due) nor run
-        them again."""
-        with freeze_time(self.reference_now):
-            data = self._commit_campaign("action", 6, code=COUNTING_ACTION)
-            env_a, env_b = self._worker_env(), self._worker_env()
-            env_a.cr.execute("SELECT 1")  # A's transaction, and its snapshot, begin here
-            env_b["marketing.campaign"].browse(data["campaign_id"])._run_scheduler()
-            env_b.cr.commit()
-            self._assert_ran_once(data)  # B ran them all
-
-            campaign_a = env_a["marketing.campaign"].browse(data["campaign_id"])
-            campaign_a._run_scheduler()
-            env_a.cr.commit()
-            self.assertFalse(campaign_a.scheduler_error)
-            self._assert_ran_once(data)
-
-    def test_enrolment_claimed_by_one_worker(self):
-        """While A enrols a campaign (it holds the campaign's row), B skips its
-        enrolment without waiting and without writing the campaign, and still
-        runs its due traces; A's next run enrols the new record."""
-        with freeze_time(self.reference_now):
-            data = self._commit_campaign("action", 4, code=COUNTING_ACTION)
-            with self.registry.cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-                newcomer = env["res.partner"].create({"name": "Worker new"})
-                data["partner_ids"].append(newcomer.id)
-                campaign = env["marketing.campaign"].browse(data["campaign_id"])
-                campaign.domain = repr([("id", "in", data["partner_ids"])])
-                last_sync_date = campaign.last_sync_date
-            env_a, env_b = self._worker_env(), self._worker_env()
-            self.assertTrue(
-                env_a["marketing.campaign"].browse(data["campaign_id"])._claim_for_enrolment()
-            )
-
-            campaign_b = env_b["marketing.campaign"].browse(data["campaign_id"])
-            campaign_b._run_scheduler()
-            env_b.cr.commit()
-            env_a.cr.rollback()  # A releases the campaign
-            check = self._worker_env()
-            campaign = check["marketing.campaign"].browse(data["campaign_id"])
-            self.assertEqual(campaign.last_sync_date, last_sync_date, "B did not write the row")
-            self.assertEqual(len(campaign.participant_ids), 4, "B did not enrol")
-            self.assertEqual(set(campaign.participant_ids.trace_ids.mapped("state")), {"processed"})
-            check.cr.rollback()
-
-            worker = self._worker_env()
-            worker["marketing.campaign"].browse(data["campaign_id"])._run_scheduler()
-            worker.cr.commit()
-            self._assert_ran_once(data, count=5)
-
-    def test_progress_reported_to_cron_runner(self):
-        with freeze_time(self.reference_now):
-            data = self._commit_campaign("action", 5, settings={"batch_size": 2})
-            worker = self._worker_env()
-            cron = worker.ref(CRON_XMLID)
-            progress = worker["ir.cron.progress"].create({"cron_id": cron.id})
-            worker = worker(context={"ir_cron_progress_id": progress.id})
-            campaign = worker["marketing.campaign"].browse(data["campaign_id"])
-            self.addCleanup(self._remove_progress, progress.id)
-
-            handled = worker["marketing.trace"]._execute_due_traces(
-                campaign, auto_commit=True, max_batches=2
-            )
-            self.assertEqual(handled, 4)
-            self.assertEqual((progress.done, progress.remaining), (4, 1))
-            worker["marketing.trace"]._execute_due_traces(campaign, auto_commit=True)
-            self.assertEqual((progress.done, progress.remaining), (1, 0))
-
-    def _remove_progress(self, progress_id):
-        with self.registry.cursor() as cr:
-            api.Environment(cr, SUPERUSER_ID, {})["ir.cron.progress"].browse(progress_id).unlink()

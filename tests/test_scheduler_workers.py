@@ -3,15 +3,22 @@ import threading
 import time
 import traceback
 from collections import Counter
+from datetime import timedelta
 from unittest.mock import patch
+
+from freezegun import freeze_time
+from psycopg2.errors import SerializationFailure
 
 from odoo import SUPERUSER_ID, Command, api
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
-from .common import CommittedDataMixin
+from .common import CRON_XMLID, CommittedDataMixin, MarketingAutomationCommon
 
 _logger = logging.getLogger(__name__)
+
+# an action that shows how many times it ran on each record
+COUNTING_ACTION = "record.write({'ref': (record.ref or '') + '+'})"
 
 
 class WorkerKilled(BaseException):
@@ -57,13 +64,16 @@ class Turnstile:
             self.condition.notify_all()
 
 
-@tagged("marketing_automation", "post_install", "-at_install")
-class TestConcurrency(CommittedDataMixin, TransactionCase):
-    """Scheduler workers running at the same time, and a worker killed in the
-    middle of a batch, on committed data and real, independent cursors (see
-    ``CommittedDataMixin``). The threads below are not marked as testing, so
-    the scheduler commits its batches as in production. No mail can leave:
-    nothing runs the mail queue, and sending raises."""
+class SchedulerWorkersCase(CommittedDataMixin, TransactionCase):
+    """Scheduler workers on committed data and real, independent cursors (see
+    ``CommittedDataMixin``). This class writes nothing in the test's own
+    transaction: the mail test set-up renames the company there, which would
+    block the workers' inserts referencing it until the test ends. The
+    threads of ``_run_scheduler`` are not marked as testing, so the scheduler
+    commits as in production. No mail can leave: nothing runs the mail queue,
+    and sending raises."""
+
+    reference_now = MarketingAutomationCommon.reference_now
 
     def setUp(self):
         super().setUp()
@@ -74,6 +84,358 @@ class TestConcurrency(CommittedDataMixin, TransactionCase):
             )
             patcher.start()
             self.addCleanup(patcher.stop)
+
+    # ------------------------------------------------------------
+    # WORKERS
+    # ------------------------------------------------------------
+
+    def _run_scheduler(self, name, campaign_id, calls=1, barrier=None, turnstile=None):
+        """Run the scheduler in a new thread with its own cursor, as the cron
+        (OdooBot) does, ``calls`` times at most, until the campaign is done:
+        enrolled, nothing left scheduled (while another worker enrols, a
+        worker finds nothing to do yet and calls again, as the cron runner
+        would a little later). Like the cron runner, each call commits or
+        rolls back its transaction. Return the thread and a dict that gets
+        the exception that stopped it, if any."""
+        outcome = {}
+
+        def work():
+            try:
+                if barrier:
+                    barrier.wait()
+                for _call in range(calls):
+                    with self.registry.cursor() as cr:
+                        cr.execute("SET lock_timeout TO '20s'")
+                        env = api.Environment(cr, SUPERUSER_ID, {})
+                        env["marketing.campaign"]._cron_process_campaigns()
+                        campaign = env["marketing.campaign"].browse(campaign_id)
+                        done = campaign.participant_ids and not env["marketing.trace"].search_count(
+                            [("campaign_id", "=", campaign_id), ("state", "=", "scheduled")]
+                        )
+                    if done:
+                        break
+                    time.sleep(0.05)
+            except BaseException as error:  # noqa: BLE001 - the test reports it
+                _logger.info("Scheduler worker %s stopped by %r", name, error)
+                outcome["error"] = error
+                outcome["traceback"] = "".join(traceback.format_exception(error))
+            finally:
+                if turnstile:
+                    turnstile.finish(name)
+
+        return threading.Thread(target=work, name=name), outcome
+
+
+@tagged("marketing_automation", "post_install", "-at_install")
+class TestSchedulerWorkers(SchedulerWorkersCase):
+    """Several workers claiming work at once, step by step, and a run killed
+    while enrolling (the threads of many batches are in
+    ``TestSchedulerThreads``)."""
+
+    def _commit_campaign(
+        self, activity_type, count, code="record.write({'ref': 'engaged'})", settings=None
+    ):
+        """Commit a running campaign with ``count`` traces of one root
+        ``activity_type`` activity due now (an action runs ``code``), and the
+        scheduler's system parameters ``settings``; return their ids."""
+        data = {}
+        with self._committing_env(data) as env:
+            self._stop_running_campaigns(env, data)
+            if settings:
+                self._commit_settings(env, data, settings)
+            partners = env["res.partner"].create(
+                [
+                    {"name": f"Worker {index}", "email": f"worker.{index}@example.com"}
+                    for index in range(count)
+                ]
+            )
+            campaign = env["marketing.campaign"].create(
+                {
+                    "name": "Workers",
+                    "model_id": env["ir.model"]._get_id("res.partner"),
+                    "domain": repr([("id", "in", partners.ids)]),
+                    # committed data: the test users of this class are not visible here
+                    "user_id": env.ref("base.user_admin").id,
+                }
+            )
+            values = {"name": "Root", "campaign_id": campaign.id, "activity_type": activity_type}
+            if activity_type == "email":
+                values["mass_mailing_id"] = (
+                    env["mailing.mailing"]
+                    .create(
+                        {
+                            "subject": "Workers",
+                            "mailing_type": "mail",
+                            "mailing_model_id": env["ir.model"]._get_id("res.partner"),
+                            "use_in_marketing_automation": True,
+                            "body_html": "<p>Hello</p>",
+                        }
+                    )
+                    .id
+                )
+            else:
+                values["server_action_id"] = (
+                    env["ir.actions.server"]
+                    .create(
+                        {
+                            "name": "Workers",
+                            "model_id": env["ir.model"]._get_id("res.partner"),
+                            "state": "code",
+                            "code": code,
+                        }
+                    )
+                    .id
+                )
+            activity = env["marketing.activity"].create(
+                dict(values, trigger_type="begin", interval_number=0)
+            )
+            campaign.state = "running"
+            campaign.sync_participants()
+            data.update(
+                {
+                    "partner_ids": partners.ids,
+                    "campaign_id": campaign.id,
+                    "utm_campaign_id": campaign.utm_campaign_id.id,
+                    "activity_id": activity.id,
+                    "mailing_id": activity.mass_mailing_id.id,
+                    "server_action_id": activity.server_action_id.id,
+                    "trace_ids": activity.trace_ids.ids,
+                }
+            )
+        return data
+
+    def test_workers_never_claim_the_same_trace(self):
+        with freeze_time(self.reference_now):
+            data = self._commit_campaign("action", 6)
+            env_a, env_b = self._worker_env(), self._worker_env()
+            activity_a = env_a["marketing.activity"].browse(data["activity_id"])
+            activity_b = env_b["marketing.activity"].browse(data["activity_id"])
+
+            # A holds every due trace: B does not wait, it gets none of them
+            claimed_a = env_a["marketing.trace"]._claim_due_traces(activity_a, 10)
+            self.assertEqual(sorted(claimed_a.ids), sorted(data["trace_ids"]))
+            self.assertFalse(env_b["marketing.trace"]._claim_due_traces(activity_b, 10))
+            env_a.cr.rollback()
+            env_b.cr.rollback()
+
+            # smaller batches: A and B share the work, without overlap
+            claimed_a = env_a["marketing.trace"]._claim_due_traces(activity_a, 4)
+            claimed_b = env_b["marketing.trace"]._claim_due_traces(activity_b, 4)
+            self.assertEqual(len(claimed_a), 4)
+            self.assertEqual(len(claimed_b), 2)
+            self.assertFalse(set(claimed_a.ids) & set(claimed_b.ids))
+            self.assertEqual(sorted(claimed_a.ids + claimed_b.ids), sorted(data["trace_ids"]))
+
+            # A runs its batch and commits
+            activity_a._execute(claimed_a)
+            env_a["marketing.trace"].flush_model()
+            env_a.cr.commit()
+            # B's transaction started before A's commit: its snapshot still shows
+            # A's traces scheduled, but it cannot lock them
+            with mute_logger("odoo.sql_db"), self.assertRaises(SerializationFailure):
+                env_b["marketing.trace"]._claim_due_traces(activity_b, 10)
+            env_b.cr.rollback()
+            # in a new transaction B only finds its own traces, still to run
+            env_b.invalidate_all()
+            reclaimed_b = env_b["marketing.trace"]._claim_due_traces(activity_b, 10)
+            self.assertEqual(sorted(reclaimed_b.ids), sorted(claimed_b.ids))
+            self.assertEqual(set(reclaimed_b.mapped("state")), {"scheduled"})
+            activity_b._execute(reclaimed_b)
+            env_b.cr.commit()
+
+            check = self._worker_env()
+            traces = check["marketing.trace"].browse(data["trace_ids"])
+            self.assertEqual(set(traces.mapped("state")), {"processed"})
+            self.assertFalse(check["marketing.trace"]._claim_due_traces(traces.activity_id, 10))
+            partners = check["res.partner"].browse(data["partner_ids"])
+            self.assertEqual(set(partners.mapped("ref")), {"engaged"})
+
+    def _assert_ran_once(self, data, count=None):
+        """Every trace of the committed campaign ran, its action exactly once."""
+        check = self._worker_env()
+        traces = check["marketing.campaign"].browse(data["campaign_id"]).participant_ids.trace_ids
+        self.assertEqual(len(traces), count or len(data["trace_ids"]))
+        self.assertEqual(set(traces.mapped("state")), {"processed"})
+        partners = check["res.partner"].browse(data["partner_ids"])
+        self.assertEqual(partners.mapped("ref"), ["+"] * len(partners))
+
+    def test_concurrent_schedulers_both_finish(self):
+        """Two workers call the scheduler over the same campaign; B runs the
+        due traces and commits after A's transaction began. A must neither die
+        on the conflict (its snapshot still shows B's traces as due) nor run
+        them again."""
+        with freeze_time(self.reference_now):
+            data = self._commit_campaign("action", 6, code=COUNTING_ACTION)
+            env_a, env_b = self._worker_env(), self._worker_env()
+            env_a.cr.execute("SELECT 1")  # A's transaction, and its snapshot, begin here
+            env_b["marketing.scheduler"]._run()
+            env_b.cr.commit()
+            self._assert_ran_once(data)  # B ran them all
+
+            campaign_a = env_a["marketing.campaign"].browse(data["campaign_id"])
+            env_a["marketing.scheduler"]._run()
+            env_a.cr.commit()
+            self.assertFalse(campaign_a.scheduler_error)
+            self._assert_ran_once(data)
+
+    def test_enrolment_claimed_by_one_worker(self):
+        """While A enrols a campaign (it holds the campaign's row), B skips its
+        enrolment without waiting and without writing the campaign, and still
+        runs its due traces; A's next run enrols the new record."""
+        with freeze_time(self.reference_now) as frozen:
+            data = self._commit_campaign("action", 4, code=COUNTING_ACTION)
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+                newcomer = env["res.partner"].create({"name": "Worker new"})
+                data["partner_ids"].append(newcomer.id)
+                campaign = env["marketing.campaign"].browse(data["campaign_id"])
+                campaign.domain = repr([("id", "in", data["partner_ids"])])
+                last_sync_date = campaign.last_sync_date
+            # the next run of the job: enrolment is due
+            frozen.tick(timedelta(minutes=15))
+            env_a, env_b = self._worker_env(), self._worker_env()
+            self.assertTrue(
+                env_a["marketing.campaign"].browse(data["campaign_id"])._claim_for_enrolment()
+            )
+
+            env_b["marketing.scheduler"]._run()
+            env_b.cr.commit()
+            env_a.cr.rollback()  # A releases the campaign
+            check = self._worker_env()
+            campaign = check["marketing.campaign"].browse(data["campaign_id"])
+            self.assertEqual(campaign.last_sync_date, last_sync_date, "B did not write the row")
+            self.assertEqual(len(campaign.participant_ids), 4, "B did not enrol")
+            self.assertEqual(set(campaign.participant_ids.trace_ids.mapped("state")), {"processed"})
+            check.cr.rollback()
+
+            worker = self._worker_env()
+            worker["marketing.scheduler"]._run()
+            worker.cr.commit()
+            self._assert_ran_once(data, count=5)
+
+    def test_progress_reported_to_cron_runner(self):
+        """Each committed batch reports what is done and what is left, counted
+        up to the work of one call (batch size x batches per call)."""
+        with freeze_time(self.reference_now):
+            data = self._commit_campaign("action", 5, settings={"batch_size": 2})
+            worker = self._worker_env()
+            cron = worker.ref(CRON_XMLID)
+            progress = worker["ir.cron.progress"].create({"cron_id": cron.id})
+            worker = worker(context={"ir_cron_progress_id": progress.id})
+            campaign = worker["marketing.campaign"].browse(data["campaign_id"])
+            users = {campaign.id: campaign.user_id}
+            self.addCleanup(self._remove_progress, progress.id)
+            execute = worker["marketing.scheduler"]._execute
+
+            self.assertEqual(execute(campaign, users, auto_commit=True, max_batches=1), 2)
+            self.assertEqual((progress.done, progress.remaining), (2, 2), "3 left, counted to 2")
+            self.assertEqual(execute(campaign, users, auto_commit=True, max_batches=2), 3)
+            self.assertEqual((progress.done, progress.remaining), (3, 0))
+
+    def _remove_progress(self, progress_id):
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["ir.cron.progress"].browse(progress_id).unlink()
+
+    def test_enrolment_after_a_killed_run(self):
+        """A run killed while enrolling: the first campaign enrolled and
+        committed, the second killed after inserting its participants, before
+        their root traces. The next run enrols the rest: every record once in
+        each campaign, each participant with its root trace."""
+        data = {}
+        with self._committing_env(data) as env:
+            self._stop_running_campaigns(env, data)
+            partners = env["res.partner"].create(
+                [{"name": f"Killed run {index}"} for index in range(4)]
+            )
+            action = env["ir.actions.server"].create(
+                {
+                    "name": "Killed run",
+                    "model_id": env["ir.model"]._get_id("res.partner"),
+                    "state": "code",
+                    "code": COUNTING_ACTION,
+                }
+            )
+            campaigns = env["marketing.campaign"].create(
+                [
+                    {
+                        "name": f"Killed run {name}",
+                        "model_id": env["ir.model"]._get_id("res.partner"),
+                        "domain": repr([("id", "in", partners.ids)]),
+                        "user_id": env.ref("base.user_admin").id,
+                        "marketing_activity_ids": [
+                            Command.create(
+                                {
+                                    "name": "Tomorrow",
+                                    "activity_type": "action",
+                                    "server_action_id": action.id,
+                                    "interval_number": 1,
+                                    "interval_type": "days",
+                                }
+                            )
+                        ],
+                    }
+                    for name in "XY"
+                ]
+            )
+            campaigns.action_start_campaign()
+            data.update(
+                {
+                    "partner_ids": partners.ids,
+                    "campaign_id": campaigns.ids,
+                    "utm_campaign_id": campaigns.utm_campaign_id.ids,
+                    "server_action_id": action.id,
+                }
+            )
+
+        Participant = type(self.env["marketing.participant"])
+        create_root_traces = Participant._create_root_traces
+        calls = []
+
+        def create_then_die_on_second_campaign(participants, now):
+            calls.append(participants.campaign_id.id)
+            if len(calls) == 2:
+                raise WorkerKilled()
+            return create_root_traces(participants, now)
+
+        with patch.object(
+            Participant,
+            "_create_root_traces",
+            autospec=True,
+            side_effect=create_then_die_on_second_campaign,
+        ):
+            thread, outcome = self._run_scheduler("killed while enrolling", campaigns[0].id)
+            thread.start()
+            thread.join(timeout=60)
+        self.assertIsInstance(outcome.get("error"), WorkerKilled)
+        self.assertEqual(sorted(calls), sorted(campaigns.ids))
+        check = self._worker_env()
+        enrolled = check["marketing.campaign"].browse(calls[0])
+        killed = check["marketing.campaign"].browse(calls[1])
+        self.assertEqual(len(enrolled.participant_ids), 4, "committed before the kill")
+        self.assertFalse(killed.participant_ids, "lost with the transaction, not half-enrolled")
+        self.assertFalse(killed.last_sync_date)
+        check.cr.rollback()
+
+        thread, outcome = self._run_scheduler("next run", killed.id)
+        thread.start()
+        thread.join(timeout=60)
+        self.assertNotIn("error", outcome)
+        check.invalidate_all()
+        for campaign in check["marketing.campaign"].browse(campaigns.ids):
+            participants = campaign.participant_ids
+            self.assertEqual(sorted(participants.mapped("res_id")), sorted(partners.ids))
+            traces = participants.trace_ids
+            self.assertEqual(sorted(traces.participant_id.ids), sorted(participants.ids))
+            self.assertEqual(len(traces), 4, "one root trace per participant")
+            self.assertEqual(set(traces.mapped("state")), {"scheduled"})
+            self.assertTrue(campaign.last_sync_date)
+
+
+@tagged("marketing_automation", "marketing_automation_slow", "post_install", "-at_install")
+class TestSchedulerThreads(SchedulerWorkersCase):
+    """Scheduler workers running at the same time in threads, and a worker
+    killed in the middle of a batch: slow (hundreds of traces, real commits),
+    tagged ``marketing_automation_slow``."""
 
     # ------------------------------------------------------------
     # COMMITTED DATA
@@ -88,11 +450,7 @@ class TestConcurrency(CommittedDataMixin, TransactionCase):
         campaign), and ``settings`` are the scheduler's system parameters."""
         data = {}
         with self._committing_env(data) as env:
-            env.cr.execute(
-                "UPDATE marketing_campaign SET state = 'stopped' WHERE state = 'running' "
-                "RETURNING id"
-            )
-            data["stopped_campaign_ids"] = [row[0] for row in env.cr.fetchall()]
+            self._stop_running_campaigns(env, data)
             self._commit_settings(env, data, settings)
             user = (
                 env["res.users"]
@@ -183,46 +541,6 @@ class TestConcurrency(CommittedDataMixin, TransactionCase):
             data["action_activity_id"] = action_activity.id
             campaign.action_start_campaign()
         return data
-
-    # ------------------------------------------------------------
-    # WORKERS
-    # ------------------------------------------------------------
-
-    def _run_scheduler(self, name, campaign_id, calls=1, barrier=None, turnstile=None):
-        """Run the scheduler in a new thread with its own cursor, as the cron
-        (OdooBot) does, ``calls`` times at most, until the campaign is done:
-        enrolled, nothing left scheduled (while another worker enrols, a
-        worker finds nothing to do yet and calls again, as the cron runner
-        would a little later). Like the cron runner, each call commits or
-        rolls back its transaction. Return the thread and a dict that gets
-        the exception that stopped it, if any."""
-        outcome = {}
-
-        def work():
-            try:
-                if barrier:
-                    barrier.wait()
-                for _call in range(calls):
-                    with self.registry.cursor() as cr:
-                        cr.execute("SET lock_timeout TO '20s'")
-                        env = api.Environment(cr, SUPERUSER_ID, {})
-                        env["marketing.campaign"]._cron_process_campaigns()
-                        campaign = env["marketing.campaign"].browse(campaign_id)
-                        done = campaign.participant_ids and not env["marketing.trace"].search_count(
-                            [("campaign_id", "=", campaign_id), ("state", "=", "scheduled")]
-                        )
-                    if done:
-                        break
-                    time.sleep(0.05)
-            except BaseException as error:  # noqa: BLE001 - the test reports it
-                _logger.info("Scheduler worker %s stopped by %r", name, error)
-                outcome["error"] = error
-                outcome["traceback"] = "".join(traceback.format_exception(error))
-            finally:
-                if turnstile:
-                    turnstile.finish(name)
-
-        return threading.Thread(target=work, name=name), outcome
 
     def _check_exactly_once(self, data):
         """Every trace ran, once: one mail and one mailing trace per email
