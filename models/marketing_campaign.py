@@ -1123,7 +1123,7 @@ class MarketingCampaign(models.Model):
             users[campaign.id] = campaign._get_running_user()
         Scheduler = self.env["marketing.scheduler"]
         Scheduler._expire(self)
-        return Scheduler._execute(self, users)
+        return Scheduler._execute(Scheduler._get_activities(self), users)
 
     @api.model
     def _cron_process_campaigns(self):

@@ -58,8 +58,8 @@ class MarketingScheduler(models.AbstractModel):
         A call runs a bounded number of batches and reports its progress:
         the cron runner calls again at once while due traces remain. The
         repeated calls do not enrol again: a campaign is enrolled when its
-        last enrolment is older than ``enrolment_interval`` minutes (Start and
-        Update ask for an enrolment at the next call).
+        last enrolment is older than ``enrolment_interval`` minutes (Start,
+        Update and a changed filter ask for one at the next call).
 
         Several workers may run it at once (README, "Several scheduler
         workers"): each campaign's enrolment is claimed by one worker and each
@@ -67,17 +67,18 @@ class MarketingScheduler(models.AbstractModel):
         the same row."""
         auto_commit = not getattr(threading.current_thread(), "testing", False)
         campaigns = self.env["marketing.campaign"].search([("state", "=", "running")])
-        users = self._enrol_and_expire(campaigns, auto_commit)
-        runnable = campaigns.browse(users)
+        activities = self._get_activities(campaigns)
+        users = self._enrol_and_expire(campaigns, activities, auto_commit)
+        activities = activities.filtered(lambda a: a.campaign_id.id in users)
         self._execute(
-            runnable,
+            activities,
             users,
             auto_commit=auto_commit,
             max_batches=self._get_setting("cron_max_batches"),
         )
         try:
             with self.env.cr.savepoint():
-                self._plan_next_run(runnable)
+                self._plan_next_run(activities)
         except Exception:  # noqa: BLE001 - the job still runs at its interval
             self.env.invalidate_all()
             _logger.exception("Marketing Automation: the next scheduler run could not be planned")
@@ -87,15 +88,24 @@ class MarketingScheduler(models.AbstractModel):
     # ------------------------------------------------------------
 
     @api.model
-    def _enrol_and_expire(self, campaigns, auto_commit):
+    def _enrol_and_expire(self, campaigns, activities, auto_commit):
         """Enrol the ``campaigns`` due for it (``_is_enrolment_due``) and
-        expire their waiting traces, each campaign claimed by this worker.
-        Return the campaigns whose traces may run, by id, with the user whose
-        rights run them: their responsible."""
-        due = campaigns.filtered(self._is_enrolment_due)
+        expire the waiting traces of those whose ``activities`` expire, each
+        campaign claimed by this worker; a campaign with nothing to do here
+        costs no query. Return the campaigns whose traces may run, by id, with
+        the user whose rights run them: their responsible."""
+        expiring = set(activities.filtered("validity_duration").campaign_id.ids)
         users = {}
         for campaign in campaigns:
-            if self._enrol_and_expire_claimed(campaign, campaign in due):
+            try:
+                user = campaign._check_running_user()
+            except UserError:
+                user = None
+            due = self._is_enrolment_due(campaign)
+            if user and not (due or campaign.id in expiring or campaign.scheduler_error):
+                users[campaign.id] = user
+                continue
+            if self._enrol_and_expire_claimed(campaign, due):
                 try:
                     users[campaign.id] = campaign._check_running_user()
                 except UserError:
@@ -144,14 +154,14 @@ class MarketingScheduler(models.AbstractModel):
     @api.model
     def _is_enrolment_due(self, campaign):
         """Whether the scheduler enrols ``campaign`` in this call: never
-        enrolled since it was started or updated, or last enrolled more than
+        enrolled since it was started, updated or its filter changed (they
+        clear ``last_sync_date``), or last enrolled more than
         ``enrolment_interval`` minutes ago (10 by default, less than the 15
         minutes of the job). The calls the cron runner repeats while traces
         remain (seconds or minutes apart) do not enrol again."""
         interval = timedelta(minutes=self._get_setting("enrolment_interval"))
-        last, now = campaign.last_sync_date, fields.Datetime.now()
-        # a date in the future (a clock set back) never stops enrolment
-        return not last or not now - interval < last <= now
+        last = campaign.last_sync_date
+        return not last or last <= fields.Datetime.now() - interval
 
     @api.model
     def _expire(self, campaigns):
@@ -179,16 +189,20 @@ class MarketingScheduler(models.AbstractModel):
     # ------------------------------------------------------------
 
     @api.model
-    def _execute(self, campaigns, users, auto_commit=False, max_batches=None):
-        """Execute the due traces of the running ``campaigns`` in bounded
-        batches, at most ``max_batches`` of them, each with the rights of its
-        campaign's user in ``users`` (by campaign id). With ``auto_commit``
-        (the scheduler's job), each batch is committed and the progress
-        reported to the cron runner. Children due at once are run in the same
-        call. Return the number of traces handled."""
-        activities = self.env["marketing.activity"].search(
+    def _get_activities(self, campaigns):
+        """The activities of the running ``campaigns``: the scheduler's scope."""
+        return self.env["marketing.activity"].search(
             [("campaign_id", "in", campaigns.filtered(lambda c: c.state == "running").ids)]
         )
+
+    @api.model
+    def _execute(self, activities, users, auto_commit=False, max_batches=None):
+        """Execute the due traces of ``activities`` in bounded batches, at
+        most ``max_batches`` of them, each with the rights of its campaign's
+        user in ``users`` (by campaign id). With ``auto_commit`` (the
+        scheduler's job), each batch is committed and the progress reported to
+        the cron runner. Children due at once are run in the same call. Return
+        the number of traces handled."""
         batch_size = self._get_setting("batch_size")
         done = batches = conflicts = 0
         while max_batches is None or batches < max_batches:
@@ -243,15 +257,55 @@ class MarketingScheduler(models.AbstractModel):
     @api.model
     def _claim_next_batch(self, activities, limit):
         """Claim the next batch of due traces, all of the first of
-        ``activities`` that has some, with one ``LIMIT`` claim per activity
-        over the partial index of due traces
-        (``marketing.trace._claim_due_traces``); an empty recordset when
-        nothing is due."""
+        ``activities`` that has some (``marketing.trace._claim_due_traces``,
+        a ``LIMIT`` claim over the partial index of due traces); an empty
+        recordset when nothing is due. One query finds that activity, an index
+        probe per activity, and then claims its batch; when another worker
+        holds all its due traces, the activities after it are looked at."""
         Trace = self.env["marketing.trace"]
-        for activity in activities:
+        while activity := self._first_with_due_traces(activities):
             if traces := Trace._claim_due_traces(activity, limit):
                 return activity, traces
-        return activities.browse(), Trace
+            activities = activities[activities.ids.index(activity.id) + 1 :]
+        return self.env["marketing.activity"], Trace
+
+    @api.model
+    def _first_with_due_traces(self, activities):
+        """The first of ``activities`` that has a trace due now."""
+        if not activities:
+            return activities
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT activity.id
+                  FROM unnest(%s::int[]) WITH ORDINALITY AS activity(id, position)
+                 WHERE EXISTS (%s)
+              ORDER BY activity.position
+                 LIMIT 1
+                """,
+                activities.ids,
+                self._due_trace_query(future=False).select(SQL("1")),
+            )
+        )
+        row = self.env.cr.fetchone()
+        return activities.browse(row[0] if row else ())
+
+    @api.model
+    def _due_trace_query(self, future):
+        """The query of the traces due now (or later, with ``future``) of the
+        activity ``activity.id`` of an outer query, in the order they are
+        due: ``marketing.trace._get_due_domain`` compiled by the ORM, over the
+        partial index of due traces."""
+        Trace = self.env["marketing.trace"]
+        # sudo: which traces are due, whoever may read them
+        query = Trace.sudo()._search(
+            Trace._get_due_domain(None, fields.Datetime.now(), future=future)
+        )
+        table = SQL.identifier(query.table)
+        query.add_where(SQL("%s.activity_id = activity.id", table))
+        query.order = SQL("%s.schedule_date", table)
+        query.limit = 1
+        return query
 
     @api.model
     def _count_due(self, activities, cap):
@@ -274,25 +328,12 @@ class MarketingScheduler(models.AbstractModel):
     # ------------------------------------------------------------
 
     @api.model
-    def _plan_next_run(self, campaigns):
-        """Wake the scheduler for the earliest trace of ``campaigns`` due in
-        the future: one query, an index lookup per activity."""
-        activity_ids = (
-            self.env["marketing.activity"]
-            .search([("campaign_id", "in", campaigns.filtered(lambda c: c.state == "running").ids)])
-            .ids
-        )
-        if not activity_ids:
+    def _plan_next_run(self, activities):
+        """Wake the scheduler for the earliest trace of ``activities`` due in
+        the future: one query, an index probe per activity."""
+        if not activities:
             return
-        Trace = self.env["marketing.trace"]
-        # sudo: when the next trace is due, whoever may read it
-        query = Trace.sudo()._search(
-            Trace._get_due_domain(None, fields.Datetime.now(), future=True)
-        )
-        table = SQL.identifier(query.table)
-        query.add_where(SQL("%s.activity_id = activity.id", table))
-        query.order = SQL("%s.schedule_date", table)
-        query.limit = 1
+        query = self._due_trace_query(future=True)
         self.env.cr.execute(
             SQL(
                 """
@@ -300,8 +341,8 @@ class MarketingScheduler(models.AbstractModel):
                   FROM unnest(%s::int[]) AS activity(id)
                   CROSS JOIN LATERAL (%s) next_trace
                 """,
-                activity_ids,
-                query.select(SQL("%s.schedule_date", table)),
+                activities.ids,
+                query.select(SQL("%s.schedule_date", SQL.identifier(query.table))),
             )
         )
         if next_date := self.env.cr.fetchone()[0]:
@@ -316,10 +357,13 @@ class MarketingScheduler(models.AbstractModel):
         """The active scheduler jobs, found by XML id: the one shipped active,
         and the second one once an administrator activated it."""
         # sudo: which jobs exist is configuration; they are only triggered
-        Cron = self.env["ir.cron"].sudo()
-        return Cron.browse(
-            job.id for xmlid in SCHEDULER_JOBS if (job := Cron.env.ref(xmlid, False))
-        ).filtered("active")
+        xmlid_to_res_id = self.env["ir.model.data"]._xmlid_to_res_id
+        return (
+            self.env["ir.cron"]
+            .sudo()
+            .browse(filter(None, map(xmlid_to_res_id, SCHEDULER_JOBS)))
+            .filtered("active")
+        )
 
     @api.model
     def _wake(self, at=None):

@@ -324,12 +324,13 @@ class TestSchedulerWorkers(SchedulerWorkersCase):
             worker = worker(context={"ir_cron_progress_id": progress.id})
             campaign = worker["marketing.campaign"].browse(data["campaign_id"])
             users = {campaign.id: campaign.user_id}
+            activities = worker["marketing.scheduler"]._get_activities(campaign)
             self.addCleanup(self._remove_progress, progress.id)
             execute = worker["marketing.scheduler"]._execute
 
-            self.assertEqual(execute(campaign, users, auto_commit=True, max_batches=1), 2)
+            self.assertEqual(execute(activities, users, auto_commit=True, max_batches=1), 2)
             self.assertEqual((progress.done, progress.remaining), (2, 2), "3 left, counted to 2")
-            self.assertEqual(execute(campaign, users, auto_commit=True, max_batches=2), 3)
+            self.assertEqual(execute(activities, users, auto_commit=True, max_batches=2), 3)
             self.assertEqual((progress.done, progress.remaining), (3, 0))
 
     def _remove_progress(self, progress_id):
