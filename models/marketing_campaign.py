@@ -527,6 +527,14 @@ class MarketingCampaign(models.Model):
             # whoever changes what runs becomes responsible, whatever else is written
             # (only a Settings administrator names another responsible)
             vals = dict(vals, user_id=self.env.uid)
+        if vals.get("last_sync_date") and not self.env.su:
+            # a date in the future would hold back enrolment: the engine's alone
+            raise AccessError(
+                _(
+                    "The date of the last enrolment is set by the scheduler only; "
+                    "Start or Update a campaign to enrol its records again."
+                )
+            )
         if ENROLMENT_FIELDS.intersection(vals):
             vals = dict(vals, last_sync_date=False)
         res = super().write(vals)
@@ -1018,7 +1026,8 @@ class MarketingCampaign(models.Model):
             campaign._enrol_new_participants(now)
             # the waiting steps relative to a date of the record follow its changes
             self.env["marketing.trace"]._redate_record_dates(campaign)
-            campaign.last_sync_date = now
+            # sudo: the date of the last enrolment is the engine's (see write)
+            campaign.sudo().last_sync_date = now
         return True
 
     def _unlink_gone_participants(self):

@@ -2,7 +2,8 @@ from unittest.mock import patch
 
 from psycopg2.errors import SerializationFailure
 
-from odoo import SUPERUSER_ID
+from odoo import SUPERUSER_ID, fields
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -42,6 +43,21 @@ class TestSecurityScheduler(MarketingAutomationCommon):
         self.assertEqual(set(self.contacts.mapped("ref")), {f"{user.id}/False"})
         self.assertEqual(set(campaign.participant_ids.mapped("create_uid")), {user})
         self.assertEqual(set(campaign.participant_ids.trace_ids.mapped("create_uid")), {user})
+
+    def test_enrolment_date_is_the_engines(self):
+        """A user who may write the campaign cannot push its last enrolment
+        into the future to hold back the enrolment of new records; clearing it
+        (enrol sooner) stays possible, and the scheduler keeps writing it."""
+        campaign = self._create_campaign(name="Held back")
+        self._create_activity(campaign, "action", server_action_id=self.probe_action.id)
+        campaign.action_start_campaign()
+        as_user = campaign.with_user(self.user_marketing_automation)
+        with self.assertRaises(AccessError):
+            as_user.write({"last_sync_date": "2099-01-01 00:00:00"})
+        as_user.write({"last_sync_date": False})
+        self._run_cron()
+        self.assertTrue(campaign.participant_ids)
+        self.assertLessEqual(campaign.last_sync_date, fields.Datetime.now())
 
     def test_scheduler_contains_a_failing_campaign(self):
         """An expiry that overflows (stored before the bounds existed) stops
