@@ -22,7 +22,7 @@ from ..tools.triggers import (
     TRIGGER_SELECTION,
     TRIGGERS,
 )
-from .marketing_trace import FREQUENCY_CAPS, STATE_COLORS
+from .marketing_trace import FREQUENCY_CAPS, PARTICIPANT_STATE_COLORS, STATE_COLORS
 
 _logger = logging.getLogger(__name__)
 
@@ -407,7 +407,12 @@ class MarketingActivity(models.Model):
             if not activity.campaign_id.model_name:
                 activity.applied_domain = activity.domain
                 continue
-            activity.applied_domain = repr(activity._get_applied_domain())
+            try:
+                activity.applied_domain = repr(activity._get_applied_domain())
+            except ValidationError:
+                # a filter written for another target, while the campaign's form changes
+                # it: shown as it is, refused when saved (_check_domain)
+                activity.applied_domain = activity.domain
 
     @api.depends("trace_ids.state")
     def _compute_statistics(self):
@@ -478,6 +483,20 @@ class MarketingActivity(models.Model):
                         unit=type_labels[unit],
                     )
                 )
+
+    @api.model
+    def _check_not_negative(self, vals, activity=None):
+        """The database refuses a negative delay or expiry without saying of
+        which activity: refuse it first, naming it."""
+        name = vals.get("name") or (activity and activity.name) or ""
+        if (vals.get("interval_number") or 0) < 0:
+            raise ValidationError(
+                _("The delay of activity %(activity)s cannot be negative.", activity=name)
+            )
+        if (vals.get("validity_duration_number") or 0) < 0:
+            raise ValidationError(
+                _("The expiry of activity %(activity)s cannot be negative.", activity=name)
+            )
 
     @api.constrains("send_hour_from", "send_hour_to")
     def _check_send_window(self):
@@ -848,6 +867,7 @@ class MarketingActivity(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._check_not_negative(vals)
             self._prepare_sms_template(vals, vals.get("campaign_id"))
         activities = super().create(vals_list)
         activities.campaign_id._take_responsibility()
@@ -860,6 +880,8 @@ class MarketingActivity(models.Model):
             raise UserError(
                 _("An activity cannot move to another campaign: create it in that campaign.")
             )
+        for activity in self:
+            self._check_not_negative(vals, activity)
         self.campaign_id._take_responsibility()
         if "sms_body" in vals and len(self) == 1:  # the activity form writes one at a time
             self._prepare_sms_template(vals, self.campaign_id.id, self)
@@ -1022,7 +1044,8 @@ class MarketingActivity(models.Model):
           children can have;
         - ``delay_units``: by interval type, its ``[singular, plural]``;
         - ``measures``: by figure, its label;
-        - ``state_colors``: by trace state, its colour (a Bootstrap one).
+        - ``state_colors``: by trace state, its colour (a Bootstrap one);
+        - ``participant_state_colors``: the same by participant state.
         """
         measures = self._get_measures()
         type_labels = self._fields["activity_type"]._description_selection(self.env)
@@ -1089,6 +1112,7 @@ class MarketingActivity(models.Model):
             },
             "measures": {measure: label for measure, (label, _domain) in measures.items()},
             "state_colors": dict(STATE_COLORS),
+            "participant_state_colors": dict(PARTICIPANT_STATE_COLORS),
         }
 
     @api.model
