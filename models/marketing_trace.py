@@ -25,6 +25,12 @@ STATE_COLORS = {
     "canceled": "secondary",
     "error": "danger",
 }
+# and of each participant state (its badges, the participants pie)
+PARTICIPANT_STATE_COLORS = {
+    "running": "info",
+    "completed": "success",
+    "unlinked": "secondary",
+}
 
 # concurrency conflicts with another worker or a user's call: the work is left
 # to it, or looked at again from a new transaction
