@@ -34,3 +34,5 @@ from . import test_timing_sms
 from . import test_timing_template
 from . import test_experiments_ui
 from . import test_screens_ui
+from . import test_editor_dialogs
+from . import test_editor_dialogs_ui
