@@ -459,44 +459,42 @@ class MarketingActivity(models.Model):
         "interval_number", "interval_type", "validity_duration_number", "validity_duration_type"
     )
     def _check_durations(self):
-        type_labels = dict(self._fields["interval_type"]._description_selection(self.env))
         for activity in self:
-            number, unit = activity.interval_number, activity.interval_type
-            if not 0 <= number <= MAX_INTERVALS[unit]:
-                raise ValidationError(
-                    _(
-                        "The delay of activity %(activity)s must be between 0 and %(max)s "
-                        "%(unit)s (ten years).",
-                        activity=activity.name,
-                        max=MAX_INTERVALS[unit],
-                        unit=type_labels[unit],
-                    )
-                )
-            number, unit = activity.validity_duration_number, activity.validity_duration_type
-            if not 0 <= number <= MAX_INTERVALS[unit]:
-                raise ValidationError(
-                    _(
-                        "The expiry of activity %(activity)s must be between 0 and %(max)s "
-                        "%(unit)s (ten years).",
-                        activity=activity.name,
-                        max=MAX_INTERVALS[unit],
-                        unit=type_labels[unit],
-                    )
-                )
+            for kind in ("interval", "validity_duration"):
+                number, unit = activity[f"{kind}_number"], activity[f"{kind}_type"]
+                if not 0 <= number <= MAX_INTERVALS[unit]:
+                    activity._raise_duration_error(activity.name, kind, unit)
 
     @api.model
     def _check_not_negative(self, vals, activity=None):
         """The database refuses a negative delay or expiry without saying of
-        which activity: refuse it first, naming it."""
-        name = vals.get("name") or (activity and activity.name) or ""
-        if (vals.get("interval_number") or 0) < 0:
+        which activity: refuse it first, as ``_check_durations`` words it."""
+        for kind in ("interval", "validity_duration"):
+            if (vals.get(f"{kind}_number") or 0) < 0:
+                unit = vals.get(f"{kind}_type") or (activity and activity[f"{kind}_type"])
+                self._raise_duration_error(
+                    vals.get("name") or (activity and activity.name) or "", kind, unit or "hours"
+                )
+
+    @api.model
+    def _raise_duration_error(self, name, kind, unit):
+        type_labels = dict(self._fields["interval_type"]._description_selection(self.env))
+        values = {"activity": name, "max": MAX_INTERVALS[unit], "unit": type_labels[unit]}
+        if kind == "interval":
             raise ValidationError(
-                _("The delay of activity %(activity)s cannot be negative.", activity=name)
+                _(
+                    "The delay of activity %(activity)s must be between 0 and %(max)s "
+                    "%(unit)s (ten years).",
+                    **values,
+                )
             )
-        if (vals.get("validity_duration_number") or 0) < 0:
-            raise ValidationError(
-                _("The expiry of activity %(activity)s cannot be negative.", activity=name)
+        raise ValidationError(
+            _(
+                "The expiry of activity %(activity)s must be between 0 and %(max)s "
+                "%(unit)s (ten years).",
+                **values,
             )
+        )
 
     @api.constrains("send_hour_from", "send_hour_to")
     def _check_send_window(self):

@@ -167,7 +167,7 @@ class TestEditorDialogs(MarketingAutomationCommon):
         campaign = self._create_campaign().with_env(self.env)
         activity = self._create_activity(campaign, "email", name="Welcome")
         with self.assertRaisesRegex(
-            ValidationError, "The delay of activity Late cannot be negative"
+            ValidationError, "The delay of activity Late must be between 0 and 87600 Hours"
         ):
             campaign.write(
                 {
@@ -186,7 +186,7 @@ class TestEditorDialogs(MarketingAutomationCommon):
                 }
             )
         with self.assertRaisesRegex(
-            ValidationError, "The expiry of activity Welcome cannot be negative"
+            ValidationError, "The expiry of activity Welcome must be between 0 and 87600 Hours"
         ):
             activity.write({"validity_duration": True, "validity_duration_number": -2})
 

@@ -423,7 +423,7 @@ class TestTriggers(MarketingAutomationCommon):
                         elif (
                             trigger == "mail_not_open"
                             or contact == bouncer
-                            or (contact == replier and trigger == "mail_bounce")
+                            or (contact in (replier, clicker) and trigger == "mail_bounce")
                         ):
                             self.assertTraceStates(trace, "canceled")
                         else:
