@@ -852,20 +852,26 @@ class MarketingCampaign(models.Model):
                 new_traces.parent_id._filter_event(event)._process_event(event, now)
         self.write({"require_sync": False})
         Trace._wake_scheduler()
+        if not new_traces:
+            message = _("No participant needed a new step.")
+        else:
+            message = _(
+                "%(participants)s participants got %(steps)s new steps.",
+                participants=len(new_traces.participant_id),
+                steps=len(new_traces),
+            )
+        if restarted:
+            message = _(
+                "%(message)s %(completed)s of them had completed the workflow: they run again.",
+                message=message,
+                completed=len(restarted),
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "type": "success" if new_traces else "info",
-                "message": _(
-                    "%(participants)s participants got %(steps)s new steps; %(completed)s of "
-                    "them had completed the workflow and run again.",
-                    participants=len(new_traces.participant_id),
-                    steps=len(new_traces),
-                    completed=len(restarted),
-                )
-                if new_traces
-                else _("No participant needed a new step."),
+                "message": message,
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }

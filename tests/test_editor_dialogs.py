@@ -84,8 +84,8 @@ class TestEditorDialogs(MarketingAutomationCommon):
             action = campaign.action_update_participants()
         self.assertEqual(
             action["params"]["message"],
-            f"{participants} participants got {2 * participants} new steps; {participants} of "
-            "them had completed the workflow and run again.",
+            f"{participants} participants got {2 * participants} new steps. {participants} of "
+            "them had completed the workflow: they run again.",
         )
         self.assertEqual(len(campaign.participant_ids.trace_ids), 3 * participants)
         self.assertEqual(set(campaign.participant_ids.mapped("state")), {"running"})

@@ -49,6 +49,21 @@ export class MarketingTraceGraphRenderer extends GraphRenderer {
         }
         return data;
     }
+
+    /** The pie's legend in the colours of its slices. */
+    getLegendOptions() {
+        const options = super.getLegendOptions();
+        const generateLabels = options.labels?.generateLabels;
+        if (this.model.metaData.mode === "pie" && generateLabels) {
+            options.labels.generateLabels = (chart) =>
+                generateLabels(chart).map((item) => ({
+                    ...item,
+                    fillStyle:
+                        this.stateColor(chart.data.labels[item.index]) || item.fillStyle,
+                }));
+        }
+        return options;
+    }
 }
 
 registry.category("views").add("marketing_trace_graph", {
