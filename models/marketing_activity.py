@@ -24,7 +24,7 @@ from ..tools.triggers import (
     TRIGGER_SELECTION,
     TRIGGERS,
 )
-from .marketing_trace import FREQUENCY_CAPS, STATE_COLORS
+from .marketing_trace import FREQUENCY_CAPS, PARTICIPANT_STATE_COLORS, STATE_COLORS
 
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
@@ -410,7 +410,12 @@ class MarketingActivity(models.Model):
             if not activity.campaign_id.model_name:
                 activity.applied_domain = activity.domain
                 continue
-            activity.applied_domain = repr(activity._get_applied_domain())
+            try:
+                activity.applied_domain = repr(activity._get_applied_domain())
+            except ValidationError:
+                # a filter written for another target, while the campaign's form changes
+                # it: shown as it is, refused when saved (_check_domain)
+                activity.applied_domain = activity.domain
 
     @api.depends("trace_ids.state")
     def _compute_statistics(self):
@@ -457,30 +462,42 @@ class MarketingActivity(models.Model):
         "interval_number", "interval_type", "validity_duration_number", "validity_duration_type"
     )
     def _check_durations(self):
-        type_labels = dict(self._fields["interval_type"]._description_selection(self.env))
         for activity in self:
-            number, unit = activity.interval_number, activity.interval_type
-            if not 0 <= number <= MAX_INTERVALS[unit]:
-                raise ValidationError(
-                    _(
-                        "The delay of activity %(activity)s must be between 0 and %(max)s "
-                        "%(unit)s (ten years).",
-                        activity=activity.name,
-                        max=MAX_INTERVALS[unit],
-                        unit=type_labels[unit],
-                    )
+            for kind in ("interval", "validity_duration"):
+                number, unit = activity[f"{kind}_number"], activity[f"{kind}_type"]
+                if not 0 <= number <= MAX_INTERVALS[unit]:
+                    activity._raise_duration_error(activity.name, kind, unit)
+
+    @api.model
+    def _check_not_negative(self, vals, activity=None):
+        """The database refuses a negative delay or expiry without saying of
+        which activity: refuse it first, as ``_check_durations`` words it."""
+        for kind in ("interval", "validity_duration"):
+            if (vals.get(f"{kind}_number") or 0) < 0:
+                unit = vals.get(f"{kind}_type") or (activity and activity[f"{kind}_type"])
+                self._raise_duration_error(
+                    vals.get("name") or (activity and activity.name) or "", kind, unit or "hours"
                 )
-            number, unit = activity.validity_duration_number, activity.validity_duration_type
-            if not 0 <= number <= MAX_INTERVALS[unit]:
-                raise ValidationError(
-                    _(
-                        "The expiry of activity %(activity)s must be between 0 and %(max)s "
-                        "%(unit)s (ten years).",
-                        activity=activity.name,
-                        max=MAX_INTERVALS[unit],
-                        unit=type_labels[unit],
-                    )
+
+    @api.model
+    def _raise_duration_error(self, name, kind, unit):
+        type_labels = dict(self._fields["interval_type"]._description_selection(self.env))
+        values = {"activity": name, "max": MAX_INTERVALS[unit], "unit": type_labels[unit]}
+        if kind == "interval":
+            raise ValidationError(
+                _(
+                    "The delay of activity %(activity)s must be between 0 and %(max)s "
+                    "%(unit)s (ten years).",
+                    **values,
                 )
+            )
+        raise ValidationError(
+            _(
+                "The expiry of activity %(activity)s must be between 0 and %(max)s "
+                "%(unit)s (ten years).",
+                **values,
+            )
+        )
 
     @api.constrains("send_hour_from", "send_hour_to")
     def _check_send_window(self):
@@ -851,6 +868,7 @@ class MarketingActivity(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._check_not_negative(vals)
             self._prepare_sms_template(vals, vals.get("campaign_id"))
         activities = super().create(vals_list)
         activities.campaign_id._take_responsibility()
@@ -863,6 +881,8 @@ class MarketingActivity(models.Model):
             raise UserError(
                 _("An activity cannot move to another campaign: create it in that campaign.")
             )
+        for activity in self:
+            self._check_not_negative(vals, activity)
         self.campaign_id._take_responsibility()
         if "sms_body" in vals and len(self) == 1:  # the activity form writes one at a time
             self._prepare_sms_template(vals, self.campaign_id.id, self)
@@ -1025,7 +1045,8 @@ class MarketingActivity(models.Model):
           children can have;
         - ``delay_units``: by interval type, its ``[singular, plural]``;
         - ``measures``: by figure, its label;
-        - ``state_colors``: by trace state, its colour (a Bootstrap one).
+        - ``state_colors``: by trace state, its colour (a Bootstrap one);
+        - ``participant_state_colors``: the same by participant state.
         """
         measures = self._get_measures()
         type_labels = self._fields["activity_type"]._description_selection(self.env)
@@ -1092,6 +1113,7 @@ class MarketingActivity(models.Model):
             },
             "measures": {measure: label for measure, (label, _domain) in measures.items()},
             "state_colors": dict(STATE_COLORS),
+            "participant_state_colors": dict(PARTICIPANT_STATE_COLORS),
         }
 
     @api.model

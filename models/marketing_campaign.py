@@ -463,6 +463,70 @@ class MarketingCampaign(models.Model):
                     )
                 )
 
+    @api.onchange("model_id")
+    def _onchange_model_id(self):
+        """A new target, said at once: refused when saved activities belong to
+        the former one (``write`` refuses it too); else the filter, goal and
+        unicity that name fields of the former target are emptied, and the
+        activities not saved yet are to be reviewed."""
+        former = self._origin.model_id
+        if former and self.model_id != former and self._origin.marketing_activity_ids:
+            target = self.model_id
+            self.model_id = former
+            return {
+                "warning": {
+                    "title": _("The target cannot change"),
+                    "message": _(
+                        "The activities of this campaign were made for %(former)s: their "
+                        "filters, templates and actions belong to it. To target %(target)s, "
+                        "create a new campaign (or duplicate this one and delete its "
+                        "activities).",
+                        former=former.name,
+                        target=target.name,
+                    ),
+                }
+            }
+        if not self.model_id or self.model_id not in self._get_allowed_target_models():
+            return None
+        emptied = []
+        for fname in ("domain", "goal_domain"):
+            if self[fname] not in (False, "", "[]") and not self._fits_target(self[fname]):
+                self[fname] = "[]" if fname == "domain" else False
+                emptied.append(self._fields[fname]._description_string(self.env))
+        if self.unique_field_id and self.unique_field_id.model_id != self.model_id:
+            self.unique_field_id = False
+            emptied.append(self._fields["unique_field_id"]._description_string(self.env))
+        if not emptied and not self.marketing_activity_ids:
+            return None
+        sentences = []
+        if emptied:
+            sentences.append(
+                _(
+                    "Emptied, as they named fields that %(target)s does not have: %(fields)s.",
+                    target=self.model_id.name,
+                    fields=", ".join(emptied),
+                )
+            )
+        if self.marketing_activity_ids:
+            sentences.append(
+                _(
+                    "Review the %(count)s activities of the workflow: their filters and "
+                    "templates were made for the former target, and the campaign cannot be "
+                    "saved while a filter names a field that %(target)s does not have.",
+                    count=len(self.marketing_activity_ids),
+                    target=self.model_id.name,
+                )
+            )
+        return {"warning": {"title": _("The target changed"), "message": " ".join(sentences)}}
+
+    def _fits_target(self, domain):
+        """Whether the filter ``domain`` can be read on the current target."""
+        try:
+            self._parse_domain(domain)
+        except ValidationError:
+            return False
+        return True
+
     # ------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------
@@ -688,6 +752,66 @@ class MarketingCampaign(models.Model):
                 )
             )
 
+    @api.readonly
+    def get_delete_confirmation(self):
+        """The words of the confirmation shown before these campaigns are
+        deleted: what goes with them, or that a running one must be stopped
+        first (the ``_unlink_except_*`` methods enforce it, whatever the
+        screen said). Counts what the user can read."""
+        self.check_access("read")
+        if running := self.filtered(lambda c: c.state == "running"):
+            return {
+                "can_delete": False,
+                "title": _("Stop it first"),
+                "body": _(
+                    "Campaign %(campaign)s is running: stop it first, then delete it.",
+                    campaign=running[0].name,
+                ),
+            }
+        participants = self.env["marketing.participant"].search_count(
+            [("campaign_id", "in", self.ids)]
+        )
+        traces = self.env["marketing.trace"].search_count([("campaign_id", "in", self.ids)])
+        templates = len(self.marketing_activity_ids.mass_mailing_id)
+        one = len(self) == 1
+        title = (
+            _("Delete campaign %(campaign)s?", campaign=self.name)
+            if one
+            else _("Delete these %(count)s campaigns?", count=len(self))
+        )
+        if not participants:
+            sentences = [_("Nobody took part yet: no participant history is lost.")]
+        elif one:
+            sentences = [
+                _(
+                    "Deleted with it: %(participants)s participants and the history of their "
+                    "%(traces)s steps (traces).",
+                    participants=participants,
+                    traces=traces,
+                )
+            ]
+        else:
+            sentences = [
+                _(
+                    "Deleted with them: %(participants)s participants and the history of their "
+                    "%(traces)s steps (traces).",
+                    participants=participants,
+                    traces=traces,
+                )
+            ]
+        if templates:
+            sentences.append(
+                _(
+                    "The %(count)s email and SMS templates of the workflow: those never sent "
+                    "are deleted, the others archived with their statistics.",
+                    count=templates,
+                )
+            )
+        sentences.append(
+            _("This cannot be undone. To keep the history, archive instead of deleting.")
+        )
+        return {"can_delete": True, "title": title, "body": " ".join(sentences)}
+
     # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
@@ -739,76 +863,127 @@ class MarketingCampaign(models.Model):
         they do not have yet, and of the children whose parent trace is already
         processed (scheduled as if the parent had just run). Completed
         participants that receive new traces run again. Existing traces are left
-        untouched.
+        untouched. Returns a notification saying what was done.
         """
         self._take_responsibility()
         # sudo: the engine creates the traces, users never do (see marketing.trace)
         Trace = self.env["marketing.trace"].sudo()
         now = fields.Datetime.now()
+        new_traces = Trace
+        restarted = self.env["marketing.participant"]
         if self.ids:
-            participants = SQL(
-                """participant.campaign_id IN %s
-                   AND participant.is_test IS NOT TRUE
-                   AND participant.state IN ('running', 'completed')
-                   AND participant.goal_reached_date IS NULL""",
-                tuple(self.ids),
-            )
-            new_traces = Trace._schedule(
-                SQL(
-                    """
-                    %(roots)s
-                 UNION ALL
-                    SELECT participant.id, child.id, parent.id
-                      FROM marketing_participant participant
-                      JOIN marketing_trace parent ON parent.participant_id = participant.id
-                      JOIN marketing_activity child ON child.parent_id = parent.activity_id
-                      JOIN marketing_activity parent_activity
-                        ON parent_activity.id = parent.activity_id
-                     WHERE %(participants)s
-                       AND parent.state = 'processed'
-                       AND parent_activity.activity_type != 'split'
-                       AND NOT EXISTS (
-                            SELECT 1 FROM marketing_trace trace
-                             WHERE trace.parent_id = parent.id AND trace.activity_id = child.id)
-                 UNION ALL
-                    %(split_branches)s
-                    """,
-                    roots=self.env["marketing.participant"]._missing_root_trace_rows(participants),
-                    participants=participants,
-                    split_branches=self._get_unassigned_split_rows(participants),
-                ),
-                now,
-            )
-            new_traces.participant_id.filtered(lambda p: p.state == "completed").write(
-                {"state": "running"}
-            )
+            new_traces = Trace._schedule(self._get_update_rows(), now)
+            restarted = new_traces.participant_id.filtered(lambda p: p.state == "completed")
+            restarted.write({"state": "running"})
             # events that already happened on a parent's message apply to its new children
             for event in EVENTS:
                 new_traces.parent_id._filter_event(event)._process_event(event, now)
         # and the scheduler enrols the new records at once
         self.write({"require_sync": False, "last_sync_date": False})
         self.env["marketing.scheduler"]._wake()
-        return True
-
-    def action_save_as_favorite_filter(self):
-        self.ensure_one()
-        if self.domain in (False, "", "[]"):
-            raise UserError(_("Add at least one rule to the filter before saving it."))
-        self.env["marketing.favorite.filter"].create(
-            {
-                "name": self.name,
-                "model_id": self.model_id.id,
-                "domain": self.domain,
-                "company_id": self.company_id.id,
-            }
-        )
+        if not new_traces:
+            message = _("No participant needed a new step.")
+        else:
+            message = _(
+                "%(participants)s participants got %(steps)s new steps.",
+                participants=len(new_traces.participant_id),
+                steps=len(new_traces),
+            )
+        if restarted:
+            message = _(
+                "%(message)s %(completed)s of them had completed the workflow: they run again.",
+                message=message,
+                completed=len(restarted),
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "type": "success",
-                "message": _("The filter was saved as a favorite filter."),
+                "type": "success" if new_traces else "info",
+                "message": message,
                 "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    @api.readonly
+    def get_update_summary(self):
+        """What *Update* would do now, for its confirmation: how many
+        participants get new steps, how many steps, and how many of these
+        participants had completed the workflow and will run again."""
+        self.check_access("read")
+        summary = {"participants": 0, "steps": 0, "completed": 0}
+        if self.ids:
+            self.env.flush_all()
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT COUNT(DISTINCT rows.participant_id),
+                           COUNT(*),
+                           COUNT(DISTINCT rows.participant_id)
+                               FILTER (WHERE participant.state = 'completed')
+                      FROM (%(rows)s) AS rows(participant_id, activity_id, parent_id)
+                      JOIN marketing_participant participant
+                        ON participant.id = rows.participant_id
+                    """,
+                    rows=self._get_update_rows(),
+                )
+            )
+            summary["participants"], summary["steps"], summary["completed"] = self.env.cr.fetchone()
+        return summary
+
+    def _get_update_rows(self):
+        """The traces *Update* creates, as rows (participant, activity, parent
+        trace) of its running or completed participants: the root traces they
+        lack (``_missing_root_trace_rows``, as at enrolment), the children of
+        their processed traces they lack, their unassigned split branches."""
+        participants = SQL(
+            """participant.campaign_id IN %s
+               AND participant.is_test IS NOT TRUE
+               AND participant.state IN ('running', 'completed')
+               AND participant.goal_reached_date IS NULL""",
+            tuple(self.ids),
+        )
+        return SQL(
+            """
+            %(roots)s
+         UNION ALL
+            SELECT participant.id, child.id, parent.id
+              FROM marketing_participant participant
+              JOIN marketing_trace parent ON parent.participant_id = participant.id
+              JOIN marketing_activity child ON child.parent_id = parent.activity_id
+              JOIN marketing_activity parent_activity
+                ON parent_activity.id = parent.activity_id
+             WHERE %(participants)s
+               AND parent.state = 'processed'
+               AND parent_activity.activity_type != 'split'
+               AND NOT EXISTS (
+                    SELECT 1 FROM marketing_trace trace
+                     WHERE trace.parent_id = parent.id AND trace.activity_id = child.id)
+         UNION ALL
+            %(split_branches)s
+            """,
+            roots=self.env["marketing.participant"]._missing_root_trace_rows(participants),
+            participants=participants,
+            split_branches=self._get_unassigned_split_rows(participants),
+        )
+
+    def action_save_as_favorite_filter(self):
+        """Open the new favorite filter, named after the campaign until the
+        user names it: it is created when they save it."""
+        self.ensure_one()
+        if self.domain in (False, "", "[]"):
+            raise UserError(_("Add at least one rule to the filter before saving it."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Save as Favorite Filter"),
+            "res_model": "marketing.favorite.filter",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_name": self.name,
+                "default_model_id": self.model_id.id,
+                "default_domain": self.domain,
+                "default_company_id": self.company_id.id,
             },
         }
 

@@ -26,6 +26,12 @@ STATE_COLORS = {
     "canceled": "secondary",
     "error": "danger",
 }
+# and of each participant state (its badges, the participants pie)
+PARTICIPANT_STATE_COLORS = {
+    "running": "info",
+    "completed": "success",
+    "unlinked": "secondary",
+}
 
 # the first key of the advisory lock that serializes the email (SMS) cap of a company
 EMAIL_CAP_LOCK = 0x4D414350

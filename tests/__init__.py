@@ -57,8 +57,10 @@ from . import test_ui_workflow_vocabulary
 from . import test_ui
 from . import test_ui_reporting
 from . import test_views_reports
+from . import test_editor_dialogs
 from . import test_ui_workflow_editor_tour
 from . import test_ui_workflow_editor_js
 from . import test_ui_blueprints
 from . import test_ui_experiments
 from . import test_ui_phone_screens
+from . import test_editor_dialogs_ui

@@ -200,8 +200,11 @@ class TestCampaignModel(MarketingAutomationCommon):
 
     def test_favorite_filter(self):
         self.campaign.domain = "[('email', 'ilike', 'example.com')]"
-        self.campaign.action_save_as_favorite_filter()
-        favorite = self.env["marketing.favorite.filter"].search([("name", "=", self.campaign.name)])
+        action = self.campaign.action_save_as_favorite_filter()
+        favorite = (
+            self.env["marketing.favorite.filter"].with_context(**action["context"]).create({})
+        )
+        self.assertEqual(favorite.name, self.campaign.name)
         self.assertEqual(favorite.domain, self.campaign.domain)
         self.assertEqual(favorite.model_name, "res.partner")
         with self.assertRaises(ValidationError):

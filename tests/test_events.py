@@ -80,7 +80,7 @@ class TestEvents(TriggerCase):
                         elif (
                             trigger == "mail_not_open"
                             or contact == bouncer
-                            or (contact == replier and trigger == "mail_bounce")
+                            or (contact in (replier, clicker) and trigger == "mail_bounce")
                         ):
                             self.assertTraceStates(trace, "canceled")
                         else:

@@ -31,8 +31,8 @@ MAIL_OUTCOMES = {
     "mail_not_reply": ("run", "run", "run", "replied", "bounced"),
     "mail_click": ("wait", "wait", "run", "wait", "bounced"),
     "mail_not_click": ("run", "run", "clicked", "run", "bounced"),
-    # a reply proves the message arrived: it will not bounce
-    "mail_bounce": ("wait", "wait", "wait", "replied", "run"),
+    # a click or a reply proves the message arrived: it will not bounce
+    "mail_bounce": ("wait", "wait", "clicked", "replied", "run"),
 }
 # the same for an SMS parent that gets no event, is clicked or bounces
 SMS_EVENTS = ("none", "click", "bounce")
@@ -40,7 +40,7 @@ SMS_OUTCOMES = {
     "activity": ("run", "run", "run"),
     "sms_click": ("wait", "run", "bounced"),
     "sms_not_click": ("run", "clicked", "bounced"),
-    "sms_bounce": ("wait", "wait", "run"),
+    "sms_bounce": ("wait", "clicked", "run"),
 }
 
 REPLY_EMAIL = """From: {email_from}

@@ -395,8 +395,9 @@ class TestSecurityRules(MarketingAutomationCommon):
             )
         # saved from a campaign: in the campaign's company
         campaign = self._create_campaign(name="Mine").with_user(self.user_marketing_automation)
-        campaign.action_save_as_favorite_filter()
-        saved = Favorite.search([("name", "=", "Mine")])
+        action = campaign.action_save_as_favorite_filter()
+        saved = Favorite.with_user(self.user_marketing_automation).with_context(**action["context"])
+        saved = saved.create({})
         self.assertEqual(saved.company_id, campaign.company_id)
 
     # ------------------------------------------------------------

@@ -114,6 +114,8 @@ EVENTS = {
             date_field="links_click_datetime",
             counted_statuses=(),
             cancel_reason=_lt("Canceled: a link of the parent message was clicked."),
+            # a click proves the message arrived, as a reply does
+            excludes=frozenset({"bounce"}),
         ),
         Event(
             name="bounce",

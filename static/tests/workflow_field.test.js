@@ -388,13 +388,13 @@ test("the Graph, Filter and Details tabs of a block", async () => {
     onRpc("test.contact", "search_count", ({ args }) => {
         expect.step(`count ${JSON.stringify(args[0])}`);
     });
-    // the Bootstrap colours of the backend's style sheet
+    // the Bootstrap colours of the backend's style sheet (Odoo drops the bs- prefix)
     const rootStyle = document.documentElement.style;
-    rootStyle.setProperty("--bs-success-rgb", "25, 135, 84");
-    rootStyle.setProperty("--bs-info-rgb", "13, 202, 240");
+    rootStyle.setProperty("--success-rgb", "25, 135, 84");
+    rootStyle.setProperty("--info-rgb", "13, 202, 240");
     after(() => {
-        rootStyle.removeProperty("--bs-success-rgb");
-        rootStyle.removeProperty("--bs-info-rgb");
+        rootStyle.removeProperty("--success-rgb");
+        rootStyle.removeProperty("--info-rgb");
     });
     await mountView({ type: "form", resModel: "marketing.campaign", resId: 1, arch: CAMPAIGN_FORM });
 

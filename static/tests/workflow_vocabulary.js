@@ -269,5 +269,10 @@ export const WORKFLOW_VOCABULARY = {
         "rejected": "info",
         "canceled": "secondary",
         "error": "danger"
+    },
+    "participant_state_colors": {
+        "running": "info",
+        "completed": "success",
+        "unlinked": "secondary"
     }
 };

@@ -9,6 +9,19 @@ import { DomainField, domainField } from "@web/views/fields/domain/domain_field"
  * the campaign's audience.
  */
 export class ActivityFilterField extends DomainField {
+    /**
+     * A filter written for the campaign's former target (the user changed it
+     * and was told to review the activities) is said invalid without being
+     * counted: counting it would fail on the server.
+     */
+    async checkProps(props = this.props) {
+        if (this.getResModel(props) && !(await this.quickValidityCheck(props))) {
+            this.updateState({ isValid: false, recordCount: 0 });
+            return;
+        }
+        return super.checkProps(props);
+    }
+
     getEvaluatedDomain(props = this.props) {
         const own = super.getEvaluatedDomain(props);
         const applied = props.record.data.applied_domain;

@@ -40,7 +40,8 @@ export class ActivityChart extends Component {
                         borderColor: cssColor(color),
                         backgroundColor: cssColor(color, 0.15),
                         fill: true,
-                        cubicInterpolationMode: "monotone",
+                        // straight lines: a day's count is a count, not a wave
+                        tension: 0,
                         pointRadius: 2,
                     };
                 }),

@@ -35,10 +35,15 @@ export function useWorkflowVocabulary() {
     return vocabulary;
 }
 
-/** The CSS value of a Bootstrap colour of the vocabulary (``alpha``: its transparency). */
+/**
+ * The CSS value of a Bootstrap colour of the vocabulary (``alpha``: its
+ * transparency). Odoo compiles Bootstrap without the ``bs-`` prefix of its
+ * variables (``--success-rgb``).
+ */
 export function cssColor(name, alpha = 1) {
-    const rgb = getComputedStyle(document.documentElement)
-        .getPropertyValue(`--bs-${name}-rgb`)
-        .trim();
+    const style = getComputedStyle(document.documentElement);
+    const rgb = (
+        style.getPropertyValue(`--${name}-rgb`) || style.getPropertyValue(`--bs-${name}-rgb`)
+    ).trim();
     return rgb ? `rgba(${rgb}, ${alpha})` : "";
 }

@@ -11,7 +11,36 @@ import { standardFieldProps } from "@web/views/fields/standard_field_props";
 import { FormArchParser } from "@web/views/form/form_arch_parser";
 import { ActivityBlock } from "./activity_block";
 import { useWorkflowVocabulary } from "./vocabulary";
-import { buildTree, recordKey, withDescendants } from "./workflow_utils";
+import { buildTree, recordKey, triggerParentError, withDescendants } from "./workflow_utils";
+
+/**
+ * The activity dialog refuses on Save what the campaign's save would refuse
+ * later without pointing at it: a negative delay or expiry, a trigger that
+ * does not fit the parent. The field is marked and the reason names it.
+ */
+export class ActivityDialog extends X2ManyFieldDialog {
+    static props = { ...X2ManyFieldDialog.props, getProblem: Function };
+
+    setup() {
+        super.setup();
+        this.notification = useService("notification");
+    }
+
+    async save(params) {
+        if (this.record.isInEdition && (await this.record.checkValidity())) {
+            const problem = this.props.getProblem(this.record);
+            if (problem) {
+                await this.record.setInvalidField(problem.field);
+                this.notification.add(problem.message, {
+                    title: _t("The activity cannot be saved"),
+                    type: "danger",
+                });
+                return false;
+            }
+        }
+        return super.save(params);
+    }
+}
 
 /**
  * The workflow of a campaign (its one2many of activities) as a tree of
@@ -118,8 +147,9 @@ export class WorkflowField extends Component {
         };
         const dialogRecord = record ? await list.extendRecord(params, record) : await newRecord();
         this.addDialog(
-            X2ManyFieldDialog,
+            ActivityDialog,
             {
+                getProblem: (rec) => this.getActivityProblem(rec),
                 config: this.env.config,
                 archInfo,
                 record: dialogRecord,
@@ -129,6 +159,39 @@ export class WorkflowField extends Component {
             },
             { onClose: () => list.editedRecord?.switchMode("readonly") }
         );
+    }
+
+    /** What the activity dialog must refuse in ``record``: { field, message }, or null. */
+    getActivityProblem(record) {
+        const { data, fields } = record;
+        for (const name of ["interval_number", "validity_duration_number"]) {
+            if (data[name] < 0 && (name !== "validity_duration_number" || data.validity_duration)) {
+                return {
+                    field: name,
+                    message: _t("%(field)s: a number of 0 or more (0: at once).", {
+                        field:
+                            name === "interval_number"
+                                ? _t("Run after")
+                                : fields[name].string,
+                    }),
+                };
+            }
+        }
+        const parentKey = data.parent_id && data.parent_id[0];
+        const parent = parentKey && this.list.records.find((rec) => recordKey(rec) === parentKey);
+        const error = triggerParentError(
+            this.vocabulary,
+            data.trigger_type,
+            parent ? parent.data.activity_type : false,
+            Boolean(parentKey)
+        );
+        if (error) {
+            return {
+                field: "trigger_type",
+                message: _t("%(field)s: %(error)s", { field: fields.trigger_type.string, error }),
+            };
+        }
+        return null;
     }
 
     addActivity() {

@@ -2,7 +2,9 @@ import { registry } from "@web/core/registry";
 import { kanbanView } from "@web/views/kanban/kanban_view";
 import { KanbanRenderer } from "@web/views/kanban/kanban_renderer";
 import { listView } from "@web/views/list/list_view";
+import { ListController } from "@web/views/list/list_controller";
 import { ListRenderer } from "@web/views/list/list_renderer";
+import { confirmCampaignDelete } from "../campaign_form/campaign_form_view";
 import { CampaignTemplatesHelper } from "./campaign_templates_helper";
 
 export class CampaignKanbanRenderer extends KanbanRenderer {
@@ -42,8 +44,18 @@ export class CampaignListRenderer extends ListRenderer {
     }
 }
 
+/** Deleting campaigns from the list says what goes with them. */
+export class CampaignListController extends ListController {
+    async onDeleteSelectedRecords() {
+        const root = this.model.root;
+        const resIds = await root.getResIds(true);
+        await confirmCampaignDelete(this.env, resIds, () => root.deleteRecords());
+    }
+}
+
 export const campaignListView = {
     ...listView,
+    Controller: CampaignListController,
     Renderer: CampaignListRenderer,
 };
 
