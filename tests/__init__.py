@@ -36,3 +36,4 @@ from . import test_experiments_ui
 from . import test_screens_ui
 from . import test_views_reports
 from . import test_reasons_i18n
+from . import test_nocode_ui
