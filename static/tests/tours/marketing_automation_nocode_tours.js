@@ -123,6 +123,19 @@ registry.category("web_tour.tours").add("marketing_automation_nocode_contacts_to
         ...newCampaign("No-code Contacts"),
         ...addStep("Tag hot", "tag", [
             {
+                content: "A mailing list step does not fit contacts: said at once",
+                trigger: '.modal .o_field_widget[name="activity_type"] input[data-value="mailing_list"]',
+                run: "click",
+            },
+            {
+                trigger:
+                    '.o_notification:contains("only mailing contacts are in lists, not Contact records")',
+            },
+            {
+                trigger: '.modal .o_field_widget[name="activity_type"] input[data-value="tag"]',
+                run: "click",
+            },
+            {
                 content: "Add (the default) the tag",
                 trigger: '.modal .o_field_widget[name="tag_operation"] input[data-value="add"]:checked',
             },
