@@ -853,6 +853,15 @@ class MarketingActivity(models.Model):
             self.mass_mailing_id = False
         if self.activity_type != "action":
             self.server_action_id = False
+        # said at once, not when the campaign is saved
+        if problem := self._get_record_step_target_problem():
+            return {
+                "warning": {
+                    "title": _("Not for this target"),
+                    "message": problem,
+                    "type": "notification",
+                }
+            }
 
     @api.onchange("set_field_id")
     def _onchange_set_field_id(self):
@@ -1675,21 +1684,56 @@ class MarketingActivity(models.Model):
             )
         return linked.id
 
-    def _get_record_step_problem(self):
-        """Why this step on the record cannot run on the campaign's target as
-        it is set, or None."""
+    def _get_record_step_target_problem(self):
+        """Why the campaign's target cannot have this kind of step on the
+        record (no tags, not in lists, no activities, no chatter), or None."""
         self.ensure_one()
         target = self.campaign_id.model_id.name
         Target = self.env[self.model_name] if self.model_name in self.env else None
         kind = self.activity_type
+        # the dialog may not have the name yet: the kind names it
+        name = self.name or dict(
+            self._fields["activity_type"]._description_selection(self.env)
+        ).get(kind, "")
+        if kind == "tag" and not self._get_tag_field():
+            return _(
+                "Activity %(activity)s tags records with contact tags, which %(model)s "
+                "records do not have.",
+                activity=name,
+                model=target,
+            )
+        list_field = Target is not None and Target._fields.get("list_ids")
+        if kind == "mailing_list" and (not list_field or list_field.comodel_name != "mailing.list"):
+            return _(
+                "Activity %(activity)s adds records to a mailing list: only mailing "
+                "contacts are in lists, not %(model)s records.",
+                activity=name,
+                model=target,
+            )
+        if kind == "plan_activity" and (Target is None or "activity_ids" not in Target._fields):
+            return _(
+                "Activity %(activity)s plans an activity: %(model)s records have none.",
+                activity=name,
+                model=target,
+            )
+        if kind == "note" and (Target is None or "message_ids" not in Target._fields):
+            return _(
+                "Activity %(activity)s logs a note: %(model)s records have no chatter.",
+                activity=name,
+                model=target,
+            )
+        return None
+
+    def _get_record_step_problem(self):
+        """Why this step on the record cannot run on the campaign's target as
+        it is set, or None."""
+        self.ensure_one()
+        if problem := self._get_record_step_target_problem():
+            return problem
+        target = self.campaign_id.model_id.name
+        Target = self.env[self.model_name] if self.model_name in self.env else None
+        kind = self.activity_type
         if kind == "tag":
-            if not self._get_tag_field():
-                return _(
-                    "Activity %(activity)s tags records with contact tags, which %(model)s "
-                    "records do not have.",
-                    activity=self.name,
-                    model=target,
-                )
             if not self.tag_ids or len(self.tag_ids) > MAX_STEP_TAGS:
                 return _(
                     "Activity %(activity)s needs between 1 and %(max)s tags.",
@@ -1697,23 +1741,9 @@ class MarketingActivity(models.Model):
                     max=MAX_STEP_TAGS,
                 )
         elif kind == "mailing_list":
-            list_field = Target is not None and Target._fields.get("list_ids")
-            if not list_field or list_field.comodel_name != "mailing.list":
-                return _(
-                    "Activity %(activity)s adds records to a mailing list: only mailing "
-                    "contacts are in lists, not %(model)s records.",
-                    activity=self.name,
-                    model=target,
-                )
             if not self.mailing_list_id:
                 return _("Activity %(activity)s needs a mailing list.", activity=self.name)
         elif kind == "plan_activity":
-            if Target is None or "activity_ids" not in Target._fields:
-                return _(
-                    "Activity %(activity)s plans an activity: %(model)s records have none.",
-                    activity=self.name,
-                    model=target,
-                )
             if not self.plan_activity_type_id:
                 return _("Activity %(activity)s needs an activity type.", activity=self.name)
             if not 0 <= self.plan_deadline_days <= MAX_INTERVALS["days"]:
@@ -1734,12 +1764,6 @@ class MarketingActivity(models.Model):
                         model=target,
                     )
         elif kind == "note":
-            if Target is None or "message_ids" not in Target._fields:
-                return _(
-                    "Activity %(activity)s logs a note: %(model)s records have no chatter.",
-                    activity=self.name,
-                    model=target,
-                )
             if not (self.note_body or "").strip() or len(self.note_body) > MAX_NOTE_LENGTH:
                 return _(
                     "The note of activity %(activity)s must have between 1 and %(max)s characters.",

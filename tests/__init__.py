@@ -64,3 +64,4 @@ from . import test_ui_blueprints
 from . import test_ui_experiments
 from . import test_ui_phone_screens
 from . import test_editor_dialogs_ui
+from . import test_nocode_ui
