@@ -237,6 +237,24 @@ class MarketingAutomationCommon(MassSMSCommon):
                 self.assertIn(msg_part, trace.state_msg or "")
 
 
+class PhoneMixin:
+    """Browser tours at a phone's size, with touch. Headless Chrome keeps its
+    window at least 500 px wide: the page gets the phone's screen, 390x844 px,
+    through Chrome's device emulation (Odoo then renders its mobile layout)."""
+
+    browser_size = "390x844"
+    touch_enabled = True
+
+    def authenticate(self, user, password, browser=None):
+        session = super().authenticate(user, password, browser=browser)
+        if browser:
+            browser._websocket_request(
+                "Emulation.setDeviceMetricsOverride",
+                params={"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
+            )
+        return session
+
+
 class CommittedDataMixin:
     """For a ``TransactionCase`` whose scheduler workers see only committed data, each in a
     transaction of its own.

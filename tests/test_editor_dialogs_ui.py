@@ -1,7 +1,7 @@
 from odoo import http
 from odoo.tests import HttpCase, tagged
 
-from .common import MarketingAutomationCommon
+from .common import MarketingAutomationCommon, PhoneMixin
 
 ACTION = "/odoo/action-marketing_automation_community.marketing_campaign_action"
 
@@ -75,11 +75,8 @@ class TestEditorDialogsUi(EditorDialogsUiCommon):
 
 
 @tagged("marketing_automation", "post_install", "-at_install")
-class TestEditorDialogsPhoneUi(EditorDialogsUiCommon):
+class TestEditorDialogsPhoneUi(PhoneMixin, EditorDialogsUiCommon):
     """At phone size, with touch."""
-
-    browser_size = "390x844"
-    touch_enabled = True
 
     def test_delete_dialog_and_negative_delay(self):
         self._check_delete_and_delay()

@@ -8,7 +8,7 @@ from odoo.tools import mute_logger
 from odoo.addons.base.models.ir_mail_server import IrMailServer, MailDeliveryException
 from odoo.addons.mail.tests.common import mail_new_test_user
 
-from .common import MarketingAutomationCommon
+from .common import MarketingAutomationCommon, PhoneMixin
 
 ACTION = "/odoo/action-marketing_automation_community.marketing_campaign_action"
 
@@ -186,17 +186,5 @@ class TestNoCodeDesktopUi(NoCodeUiMixin, MarketingAutomationCommon, HttpCase):
 
 
 @tagged("marketing_automation", "post_install", "-at_install")
-class TestNoCodePhoneUi(NoCodeUiMixin, MarketingAutomationCommon, HttpCase):
-    browser_size = "390x844"
-    touch_enabled = True
-
-    def authenticate(self, user, password, browser=None):
-        """Headless Chrome keeps its window at least 500 px wide: the page
-        gets the phone's screen, 390x844 px, through Chrome's emulation."""
-        session = super().authenticate(user, password, browser=browser)
-        if browser:
-            browser._websocket_request(
-                "Emulation.setDeviceMetricsOverride",
-                params={"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
-            )
-        return session
+class TestNoCodePhoneUi(PhoneMixin, NoCodeUiMixin, MarketingAutomationCommon, HttpCase):
+    """At a phone's size, with touch."""

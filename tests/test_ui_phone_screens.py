@@ -1,17 +1,14 @@
 from odoo import http
 from odoo.tests import HttpCase, tagged
 
-from .common import MarketingAutomationCommon
+from .common import MarketingAutomationCommon, PhoneMixin
 
 ACTION = "/odoo/action-marketing_automation_community.marketing_campaign_action"
 
 
 @tagged("marketing_automation", "post_install", "-at_install")
-class TestScreensPhoneUi(MarketingAutomationCommon, HttpCase):
+class TestScreensPhoneUi(PhoneMixin, MarketingAutomationCommon, HttpCase):
     """The template cards and the workflow on a phone: nothing off-screen."""
-
-    browser_size = "390x844"
-    touch_enabled = True
 
     @classmethod
     def setUpClass(cls):
