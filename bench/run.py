@@ -36,13 +36,13 @@ import report  # noqa: E402
 OCA_REQUIREMENT = "odoo-addon-automation-oca==18.0.*"
 STAGES = {
     "ma": [
-        "prepare", "enrol", "email", "opens", "open_one", "opened_child", "not_opened",
-        "action_noop", "action_tag", "action_noop_batch", "action_tag_batch",
-        "enrol_scale", "due_scan",
+        "prepare", "enrol", "email", "email_repeat", "opens", "open_one", "opened_child",
+        "not_opened", "action_noop", "action_tag", "action_noop_batch", "action_tag_batch",
+        "enrol_scale", "opens_scale", "due_scan",
         "timing_window", "timing_cap", "timing_cap_sms", "timing_redate",
         "split", "goal",
     ],
-    "mm": ["prepare", "email", "opens", "open_one"],
+    "mm": ["prepare", "email", "email_repeat", "opens", "open_one"],
     "oca": [
         "prepare", "enrol", "email", "opens", "open_one", "opened_child", "not_opened",
         "action_noop", "action_tag", "due_scan",
@@ -231,16 +231,21 @@ class Bench:
             os.environ,
             BENCH_SINK_FILE=str(self.sink_file),
             BENCH_OCA_EMAIL_LIMIT=str(self.args.oca_email_limit),
+            BENCH_OPENS=str(self.args.opens),
         )
+        load_before = os.getloadavg()[0]
         proc = subprocess.run(
             command, capture_output=True, text=True, env=env, timeout=self.args.timeout
         )
+        load_after = os.getloadavg()[0]
         lines = [line for line in proc.stdout.splitlines() if line.startswith("BENCH ")]
         if proc.returncode or not lines:
             raise SystemExit(
                 f"{product} {stage} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
             )
         result = json.loads(lines[-1].split(" ", 1)[1])
+        # the machine's load (1-minute average) when the stage started and ended
+        result["load"] = [round(load_before, 2), round(load_after, 2)]
         if not stage.endswith("prepare"):
             self.results.append(result)
             rate = result["records"] / result["seconds"] if result["seconds"] else 0
@@ -263,6 +268,10 @@ class Bench:
                     self.measure(product, stage, size)
             elif stage == "due_scan":
                 self.measure(product, stage, self.args.future)
+            elif stage == "email_repeat":
+                self.measure(product, stage, self.args.email_contacts)
+            elif stage == "opens_scale":
+                self.measure(product, stage, self.args.opens_campaign)
             elif stage.startswith("timing_"):
                 self.measure(product, stage, self.args.timing)
             elif stage in ("split", "goal"):
@@ -325,6 +334,18 @@ def parse_args(argv=None):
     parser.add_argument(
         "--scale", type=int, nargs="*", default=[],
         help="also enrol at these sizes (e.g. 100000 1000000)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--email-contacts", type=int, default=300,
+        help="contacts of each of the 3 runs of the repeated email step (300)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--opens", type=int, default=30_000,
+        help="mails opened at once in the opens-at-scale stage (30,000)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--opens-campaign", type=int, default=100_000,
+        help="participants of the campaign of the opens-at-scale stage (100,000)",
     )  # fmt: skip
     parser.add_argument(
         "--future", type=int, default=1_000_000,

@@ -280,13 +280,15 @@ class MarketingParticipant(models.Model):
             SQL(
                 """
                 SELECT participant.id, activity.id, NULL::integer
-                  FROM marketing_participant participant
+                  FROM unnest(%s::integer[]) new (id)
+                  JOIN marketing_participant participant ON participant.id = new.id
                   JOIN marketing_activity activity
                     ON activity.campaign_id = participant.campaign_id
                    AND activity.trigger_type IN ('begin', 'date')
-                 WHERE participant.id IN %s
                 """,
-                tuple(self.ids),
+                # one array literal, not a list of as many parameters as participants
+                # (which PostgreSQL parses and plans one by one)
+                "{" + ",".join(map(str, self.ids)) + "}",
             ),
             start,
         )
