@@ -103,13 +103,3 @@ def deliver(env, measure, name="delivery"):
 
 # the email step is measured this many times on contacts of its own (``--email-contacts``)
 EMAIL_RUNS = 3
-
-
-def median_run(measure, runs):
-    """Keep the parts of the median of ``runs`` (each a dict of parts) as the
-    stage's measure, every run's total in ``measure.extra["runs"]``."""
-    totals = [sum(part["seconds"] for part in parts.values()) for parts in runs]
-    median = sorted(range(len(runs)), key=totals.__getitem__)[len(runs) // 2]
-    measure.parts = runs[median]
-    measure.extra["runs"] = totals
-    return median
