@@ -25,9 +25,40 @@ def server_action(env, name, code):
     )
 
 
+USER_LOGIN = "bench_marketing"
+
+
+def marketing_user(env):
+    """The campaigns' responsible: a Marketing Automation user (not an
+    administrator) who may edit contacts, so that his server actions run on
+    them; the engine stages run with his rights, as when he clicks."""
+    users = env["res.users"].with_context(active_test=False)
+    user = users.search([("login", "=", USER_LOGIN)])
+    if not user:
+        groups = [
+            "marketing_automation_community.group_marketing_automation_user",
+            "base.group_user",
+            "base.group_partner_manager",
+        ]
+        user = users.create(
+            {
+                "name": "Bench marketing user",
+                "login": USER_LOGIN,
+                "groups_id": [(6, 0, [env.ref(xmlid).id for xmlid in groups])],
+            }
+        )
+    return user
+
+
+def as_user(record):
+    """``record`` in the marketing user's environment."""
+    return record.with_user(marketing_user(record.env))
+
+
 def create_campaign(env, name, ref, activities):
-    """A running campaign on the contacts of ``ref``; ``activities`` are the values of
-    its activities, each child naming its parent by index (``parent``)."""
+    """A running campaign on the contacts of ``ref``, its responsible the marketing
+    user; ``activities`` are the values of its activities, each child naming its
+    parent by index (``parent``)."""
     campaign = env["marketing.campaign"].create(
         {
             "name": name,
@@ -42,6 +73,8 @@ def create_campaign(env, name, ref, activities):
             values["parent_id"] = created[values.pop("parent")].id
         created.append(env["marketing.activity"].create(values))
     campaign.action_start_campaign()
+    # the administrator who built it became responsible: hand it to the marketing user
+    campaign.user_id = marketing_user(env)
     return campaign, created
 
 
@@ -142,7 +175,7 @@ def stage_prepare(env, measure, state, size, **_tools):
 
 
 def stage_enrol(env, measure, state, **_tools):
-    campaign = env["marketing.campaign"].browse(state["flow"]["campaign"])
+    campaign = as_user(env["marketing.campaign"].browse(state["flow"]["campaign"]))
     measure.run("enrol", campaign.sync_participants)
     measure.records = len(campaign.participant_ids)
 
@@ -192,11 +225,16 @@ def stage_open_one(env, measure, state, **_tools):
     trace = _mailing_traces(env, state, [res_id]).sudo()
     measure.run("open", trace.set_opened)
     measure.records = 1
+    # the same conditions: a transaction of its own (Odoo reads the transaction's
+    # date once per transaction), a cold cache
+    env.cr.commit()
     env.invalidate_all()
-    before = env.cr.sql_log_count
+    from odoo import sql_db
+
+    before = sql_db.sql_counter
     small[1].set_opened()
     env.flush_all()
-    measure.extra["queries_small_campaign"] = env.cr.sql_log_count - before
+    measure.extra["queries_small_campaign"] = sql_db.sql_counter - before
 
 
 def _small_flow(env):
@@ -221,6 +259,124 @@ def _small_flow(env):
     return env["mailing.trace"].search([("mass_mailing_id", "=", mailing.id)], limit=2).sudo()
 
 
+def stage_email_repeat(env, measure, state, size, **_tools):
+    """One run of the repeated email step (``bench/run.py`` alternates the runs of
+    the products): a new campaign with its own mailing on ``size`` contacts of its
+    own, as plain Email Marketing's stage."""
+    import os
+
+    ref = f"bench-email-{os.environ.get('BENCH_RUN', '0')}"
+    common.insert_contacts(env, size, ref)
+    campaign, [email] = create_campaign(
+        env, f"Bench {ref}", ref, flow_activities(env, _mailing(env))[:1]
+    )
+    campaign.sync_participants()
+    env.cr.commit()  # the contacts and the enrolment are not measured
+    measure.run("generation", campaign.execute_activities)
+    env.cr.commit()  # the mail queue commits each mail it sends
+    common.deliver(env, measure)
+    measure.records = count_traces(env, email.id)
+
+
+def _mailing(env):
+    return env["mailing.mailing"].create(
+        {
+            "subject": common.SUBJECT,
+            "mailing_type": "mail",
+            "mailing_model_id": env["ir.model"]._get_id("res.partner"),
+            "use_in_marketing_automation": True,
+            "body_html": common.BODY,
+        }
+    )
+
+
+def sent_flow(env, size, ref):
+    """The flow on ``size`` new contacts, its emails sent: the participants
+    enrolled by the marketing user, then, in SQL, each email trace processed with
+    its message (``mailing.trace``, status sent), then the waiting children
+    (``_schedule_children``). Return the message ids in order and the activities."""
+    common.insert_contacts(env, size, ref)
+    mailing = _mailing(env)
+    campaign, (email, opened, not_opened) = create_campaign(
+        env, f"Bench {ref}", ref, flow_activities(env, mailing)
+    )
+    as_user(campaign).sync_participants()
+    env.flush_all()
+    env.cr.execute(
+        """
+        WITH sent AS (
+            UPDATE marketing_trace SET state = 'processed',
+                   schedule_date = now() at time zone 'UTC'
+             WHERE activity_id = %(email)s
+         RETURNING id, res_id
+        )
+        INSERT INTO mailing_trace (trace_type, model, res_id, mass_mailing_id,
+                    marketing_trace_id, marketing_activity_id, email, trace_status,
+                    sent_datetime, create_uid, create_date, write_uid, write_date)
+        SELECT 'mail', 'res.partner', sent.res_id, %(mailing)s, sent.id, %(email)s,
+               partner.email_normalized, 'sent', now() at time zone 'UTC',
+               2, now() at time zone 'UTC', 2, now() at time zone 'UTC'
+          FROM sent JOIN res_partner partner ON partner.id = sent.res_id
+     RETURNING id
+        """,
+        {"email": email.id, "mailing": mailing.id},
+    )
+    message_ids = sorted(row[0] for row in env.cr.fetchall())
+    env.invalidate_all()
+    from odoo import fields
+
+    env["marketing.trace"].search([("activity_id", "=", email.id)])._schedule_children(
+        fields.Datetime.now()
+    )
+    for table in ("marketing_participant", "marketing_trace", "mailing_trace"):
+        env.cr.execute(f"ANALYZE {table}")
+    return {"messages": message_ids, "opened": opened.id, "not_opened": not_opened.id}
+
+
+def stage_opens_scale(env, measure, state, size, capture, **_tools):
+    """A campaign of ``size`` participants whose emails were sent (in SQL, see
+    ``sent_flow``); ``BENCH_OPENS`` of them opened at once, as the mail gateway
+    records them (``set_opened`` in sudo): their "Opened" children scheduled,
+    their "Not opened" children canceled, measured directly. Then one open
+    alone (a warm-up open before it), in this campaign and in one of 10
+    contacts, each in a transaction of its own: the queries of both."""
+    import os
+
+    opens = min(size, int(os.environ.get("BENCH_OPENS", "30000")))
+    large = sent_flow(env, size, f"bench-opens-{size}")
+    small = sent_flow(env, 10, "bench-opens-small")
+    env.cr.commit()  # the campaigns are not measured
+    # sudo: as the mail gateway and the tracking pixel's public route record opens
+    Message = env["mailing.trace"].sudo()
+    measure.run("opens", Message.browse(large["messages"][:opens]).set_opened)
+    measure.records = opens
+    measure.extra["campaign_size"] = size
+    measure.extra["children_scheduled"] = env["marketing.trace"].search_count(
+        [
+            ("activity_id", "=", large["opened"]),
+            ("state", "=", "scheduled"),
+            ("schedule_date", "!=", False),
+        ]
+    )
+    measure.extra["children_canceled"] = count_traces(env, large["not_opened"], "canceled")
+    env.cr.commit()
+    from odoo import sql_db
+
+    for label, flow in (("large", large), ("small", small)):
+        Message.browse(flow["messages"][-2]).set_opened()  # the caches are warm
+        env.cr.commit()  # each open alone in a transaction of its own
+        env.invalidate_all()
+        before = sql_db.sql_counter
+        with capture() as captured:
+            Message.browse(flow["messages"][-1]).set_opened()
+            env.flush_all()
+        measure.extra[f"open_one_queries_{label}"] = sql_db.sql_counter - before
+        measure.extra[f"open_one_sql_{label}"] = [
+            " ".join(str(query).split())[:90] for query in captured.queries
+        ]
+        env.cr.commit()
+
+
 def stage_opened_child(env, measure, state, **_tools):
     campaign = env["marketing.campaign"].browse(state["flow"]["campaign"])
     measure.run("execute", campaign.execute_activities)
@@ -242,7 +398,7 @@ def _stage_action(key):
         if not ids:
             measure.extra["skipped"] = "no 'run once per batch' option in this code"
             return
-        campaign = env["marketing.campaign"].browse(ids["campaign"])
+        campaign = as_user(env["marketing.campaign"].browse(ids["campaign"]))
         campaign.sync_participants()
         env.cr.commit()  # the enrolment is not measured: the execution starts clean
         measure.run("execute", campaign.execute_activities)
@@ -277,8 +433,60 @@ def stage_enrol_scale(env, measure, state, size, **_tools):
         ],
     )
     env.cr.commit()  # the contacts and the campaign are not measured
-    measure.run("enrol", campaign.sync_participants)
+    parts = timed_parts(
+        env,
+        {
+            "participants": ("marketing.campaign", "_enrol_new_participants"),
+            "root_traces": ("marketing.participant", "_create_root_traces"),
+        },
+    )
+    with parts:
+        measure.run("enrol", as_user(campaign).sync_participants)
     measure.records = len(campaign.participant_ids)
+    # what the call spends where: the INSERT of the participants, the INSERT of
+    # their root traces (each row checked against its foreign keys by PostgreSQL),
+    # and the rest of the synchronisation (gone records, goal, date re-dating, flush)
+    total = measure.parts["enrol"]["seconds"]
+    roots = parts.seconds["root_traces"]
+    measure.extra["breakdown"] = {
+        "participants_insert": parts.seconds["participants"] - roots,
+        "root_traces_insert": roots,
+        "rest": total - parts.seconds["participants"],
+    }
+    measure.extra["user"] = USER_LOGIN
+
+
+class timed_parts:
+    """Time the methods ``{name: (model, method)}`` while the block runs (their
+    last call each)."""
+
+    def __init__(self, env, methods):
+        self.env, self.methods, self.seconds = env, methods, {}
+
+    def __enter__(self):
+        import time
+        from unittest import mock
+
+        self.patches = []
+        for name, (model, method) in self.methods.items():
+            cls = type(self.env[model])
+            original = getattr(cls, method)
+
+            def timed(*args, _original=original, _name=name, **kwargs):
+                started = time.perf_counter()
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    self.seconds[_name] = time.perf_counter() - started
+
+            patch = mock.patch.object(cls, method, timed)
+            patch.start()
+            self.patches.append(patch)
+        return self
+
+    def __exit__(self, *exc):
+        for patch in self.patches:
+            patch.stop()
 
 
 def insert_future_traces(env, count):

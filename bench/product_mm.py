@@ -50,3 +50,26 @@ def stage_open_one(env, measure, state, **_tools):
     trace = traces.filtered(lambda t: t.res_id == res_id).sudo()
     measure.run("open", trace.set_opened)
     measure.records = 1
+
+
+def stage_email_repeat(env, measure, state, size, **_tools):
+    """One run of the repeated email step (``bench/run.py`` alternates the runs of
+    the products): a new mailing on ``size`` contacts of its own."""
+    import os
+
+    ref = f"bench-email-{os.environ.get('BENCH_RUN', '0')}"
+    common.insert_contacts(env, size, ref)
+    mailing = env["mailing.mailing"].create(
+        {
+            "subject": common.SUBJECT,
+            "mailing_type": "mail",
+            "mailing_model_id": env["ir.model"]._get_id("res.partner"),
+            "mailing_domain": repr(common.contact_domain(ref)),
+            "body_html": common.BODY,
+        }
+    )
+    env.cr.commit()  # the contacts and the mailing are not measured
+    measure.run("generation", mailing.action_send_mail)
+    env.cr.commit()  # the mail queue commits each mail it sends
+    common.deliver(env, measure)
+    measure.records = env["mailing.trace"].search_count([("mass_mailing_id", "=", mailing.id)])

@@ -29,20 +29,21 @@ import psycopg2
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
-import faults  # noqa: E402 - after the path set-up above
+import common  # noqa: E402 - after the path set-up above
+import faults  # noqa: E402
 import products  # noqa: E402
 import report  # noqa: E402
 
 OCA_REQUIREMENT = "odoo-addon-automation-oca==18.0.*"
 STAGES = {
     "ma": [
-        "prepare", "enrol", "email", "opens", "open_one", "opened_child", "not_opened",
-        "action_noop", "action_tag", "action_noop_batch", "action_tag_batch",
-        "enrol_scale", "due_scan",
+        "prepare", "enrol", "email", "email_repeat", "opens", "open_one", "opened_child",
+        "not_opened", "action_noop", "action_tag", "action_noop_batch", "action_tag_batch",
+        "enrol_scale", "opens_scale", "due_scan",
         "timing_window", "timing_cap", "timing_cap_sms", "timing_redate",
         "split", "goal",
     ],
-    "mm": ["prepare", "email", "opens", "open_one"],
+    "mm": ["prepare", "email", "email_repeat", "opens", "open_one"],
     "oca": [
         "prepare", "enrol", "email", "opens", "open_one", "opened_child", "not_opened",
         "action_noop", "action_tag", "due_scan",
@@ -177,11 +178,11 @@ class Bench:
     def database(self, product):
         return f"mac_bench_{product}"
 
-    def create_database(self, product):
+    def create_database(self, product, name=None):
         """A database of the product's modules, without demo data, from a template
         installed once per run (or kept with --reuse)."""
-        name = self.database(product)
-        template = f"{name}_template"
+        template = f"{self.database(product)}_template"
+        name = name or self.database(product)
         exists = self.sql("SELECT 1 FROM pg_database WHERE datname = %s", [template])
         if exists and not self.args.reuse:
             self.drop(template)
@@ -231,16 +232,21 @@ class Bench:
             os.environ,
             BENCH_SINK_FILE=str(self.sink_file),
             BENCH_OCA_EMAIL_LIMIT=str(self.args.oca_email_limit),
+            BENCH_OPENS=str(self.args.opens),
         )
+        load_before = os.getloadavg()[0]
         proc = subprocess.run(
             command, capture_output=True, text=True, env=env, timeout=self.args.timeout
         )
+        load_after = os.getloadavg()[0]
         lines = [line for line in proc.stdout.splitlines() if line.startswith("BENCH ")]
         if proc.returncode or not lines:
             raise SystemExit(
                 f"{product} {stage} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
             )
         result = json.loads(lines[-1].split(" ", 1)[1])
+        # the machine's load (1-minute average) when the stage started and ended
+        result["load"] = [round(load_before, 2), round(load_after, 2)]
         if not stage.endswith("prepare"):
             self.results.append(result)
             rate = result["records"] / result["seconds"] if result["seconds"] else 0
@@ -263,12 +269,47 @@ class Bench:
                     self.measure(product, stage, size)
             elif stage == "due_scan":
                 self.measure(product, stage, self.args.future)
+            elif stage == "email_repeat":
+                continue  # alternated with the other products' runs: see email_runs
+            elif stage == "opens_scale":
+                self.measure(product, stage, self.args.opens_campaign)
             elif stage.startswith("timing_"):
                 self.measure(product, stage, self.args.timing)
             elif stage in ("split", "goal"):
                 self.measure(product, stage, getattr(self.args, stage))
             else:
                 self.measure(product, stage)
+
+    def email_runs(self):
+        """The email step on contacts of its own, ``EMAIL_RUNS`` times, the products
+        alternated run after run (so that a change of the machine's load weighs on
+        each alike), in databases of their own (the other stages leave a million
+        contacts in this module's); one result per product: the median run,
+        every run's time."""
+        runs = {}
+        products_ = [p for p in self.args.products if "email_repeat" in STAGES[p]]
+        for product in products_:
+            self.create_database(product, self.email_database(product))
+        for run in range(common.EMAIL_RUNS):
+            for product in products_:
+                os.environ["BENCH_RUN"] = str(run)
+                result = self.measure(
+                    product,
+                    "email_repeat",
+                    self.args.email_contacts,
+                    db=self.email_database(product),
+                )
+                self.results.remove(result)
+                runs.setdefault(product, []).append(result)
+        for results in runs.values():
+            ordered = sorted(results, key=lambda result: result["seconds"])
+            median = dict(ordered[len(ordered) // 2])
+            median["runs"] = [result["seconds"] for result in results]
+            median["load"] = [results[0]["load"][0], results[-1]["load"][1]]
+            self.results.append(median)
+
+    def email_database(self, product):
+        return f"{self.database(product)}_email"
 
     def main(self):
         if self.args.report_only:
@@ -286,6 +327,8 @@ class Bench:
         try:
             for product in self.args.products:
                 self.run_product(product)
+            if "email_repeat" in self.args.stages:
+                self.email_runs()
             if "faults" in self.args.stages:
                 fault_results = faults.run_all(self)
         finally:
@@ -294,6 +337,7 @@ class Bench:
             if not self.args.keep:
                 for product in products.PRODUCTS:
                     self.drop(self.database(product))
+                    self.drop(self.email_database(product))
                     if not self.args.reuse:
                         self.drop(f"{self.database(product)}_template")
                 faults.drop_databases(self)
@@ -325,6 +369,18 @@ def parse_args(argv=None):
     parser.add_argument(
         "--scale", type=int, nargs="*", default=[],
         help="also enrol at these sizes (e.g. 100000 1000000)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--email-contacts", type=int, default=300,
+        help="contacts of each of the 3 runs of the repeated email step (300)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--opens", type=int, default=30_000,
+        help="mails opened at once in the opens-at-scale stage (30,000)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--opens-campaign", type=int, default=100_000,
+        help="participants of the campaign of the opens-at-scale stage (100,000)",
     )  # fmt: skip
     parser.add_argument(
         "--future", type=int, default=1_000_000,

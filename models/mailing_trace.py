@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError
+from odoo.tools import SQL
 
 from ..tools.campaign_batch import get_campaign_batch
 from ..tools.triggers import EVENTS
@@ -51,20 +52,32 @@ class MailingTrace(models.Model):
         through the message the campaign sent for them (the mailing of their
         activity, to their record). Who may record an event is decided by
         access rights: Odoo's tracking routes and mail and SMS queues write in
-        sudo, a user only writes the messages of the campaigns of the user's companies."""
+        sudo, a user only writes the messages of the campaigns of the user's companies.
+        One query whatever the number of messages (thousands opened at once)."""
+        Trace = self.env["marketing.trace"]
+        if not self.ids:
+            return Trace
+        self.flush_recordset(["marketing_trace_id", "mass_mailing_id", "res_id"])
+        Trace.flush_model(["activity_id", "res_id"])
+        self.env["marketing.activity"].flush_model(["mass_mailing_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT DISTINCT message.marketing_trace_id
+                  FROM mailing_trace message
+                  JOIN marketing_trace trace ON trace.id = message.marketing_trace_id
+                  JOIN marketing_activity activity ON activity.id = trace.activity_id
+                 WHERE message.id IN %s
+                   AND message.mass_mailing_id = activity.mass_mailing_id
+                   AND message.res_id = trace.res_id
+              ORDER BY message.marketing_trace_id
+                """,
+                tuple(self.ids),
+            )
+        )
         # sudo: the activity's mailing decides, whoever recorded the event; the
         # traces are handled in sudo too (see write)
-        return (
-            self.sudo()
-            .filtered(
-                lambda t: (
-                    t.marketing_trace_id
-                    and t.mass_mailing_id == t.marketing_trace_id.activity_id.mass_mailing_id
-                    and t.res_id == t.marketing_trace_id.res_id
-                )
-            )
-            .marketing_trace_id
-        )
+        return Trace.sudo().browse(row[0] for row in rows)
 
     def write(self, vals):
         """Hand each event of a message sent by a campaign (open, reply, click,

@@ -1368,7 +1368,8 @@ class MarketingActivity(models.Model):
                 except Exception as trace_error:  # noqa: BLE001 - the trace carries it
                     self.env.invalidate_all()
                     trace._set_error(trace_error, now)
-        traces.filtered(lambda t: t.state == "processed")._schedule_children(now)
+        if self.child_ids:
+            traces.filtered(lambda t: t.state == "processed")._schedule_children(now)
 
     def _get_content_problem(self):
         """Why the activity's mailing or server action cannot run now (it was
@@ -1488,6 +1489,9 @@ class MarketingActivity(models.Model):
         if self.run_once_per_batch:
             action.with_context(active_ids=res_ids).run()
             return
+        # the access check of the whole batch, in one query: the check that run()
+        # makes on each record then reads the records from the cache
+        self.env[self.model_name].browse(res_ids).check_access("write")
         for res_id in res_ids:
             action.with_context(active_id=res_id, active_ids=[res_id]).run()
 

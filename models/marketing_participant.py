@@ -307,7 +307,12 @@ class MarketingParticipant(models.Model):
         if not self:
             return self.env["marketing.trace"]
         return self.env["marketing.trace"]._schedule(
-            self._missing_root_trace_rows(SQL("participant.id IN %s", tuple(self.ids))), start
+            self._missing_root_trace_rows(
+                # one array literal, not a list of as many parameters as participants
+                # (which PostgreSQL parses and plans one by one)
+                SQL("participant.id = ANY(%s::integer[])", "{" + ",".join(map(str, self.ids)) + "}")
+            ),
+            start,
         )
 
     @api.model
