@@ -8,7 +8,9 @@ served with the scheduler off (mails stay queued):
 It runs the demo campaign further over RPC (its traces spread over the last days and some
 mails marked opened or clicked, so that the blocks have figures), launches a test on one
 contact and runs its email, then writes static/description/workflow_editor.png,
-test_screen.png and the Reporting views report_traces.png and report_link_tracker.png.
+test_screen.png, the Reporting views report_traces.png and report_link_tracker.png, the
+workflow on a phone (390 x 844, Odoo's mobile layout) workflow_phone.png and, once the
+campaigns are archived, the template cards a new user sees, template_cards.png.
 """
 
 import argparse
@@ -26,8 +28,21 @@ import xmlrpc.client
 from pathlib import Path
 
 import websocket
+from PIL import Image  # Odoo's own requirement
 
 OUT = Path(__file__).resolve().parent.parent / "static" / "description"
+
+
+def optimise(path, limit=250_000):
+    """Compress ``path`` again, down to 256 colours when it is still over ``limit`` bytes
+    (the interface's flat colours lose nothing visible)."""
+    with Image.open(path) as image:
+        image.load()
+    image.save(path, optimize=True)
+    if path.stat().st_size > limit:
+        image.convert("RGB").quantize(colors=256, dither=Image.Dither.NONE).save(
+            path, optimize=True
+        )
 
 
 class Browser:
@@ -100,17 +115,39 @@ class Browser:
             time.sleep(0.2)
         raise TimeoutError(condition)
 
-    def shoot(self, url, selector, path):
-        """Open ``url``, wait for ``selector``, and write the page as a PNG."""
+    def shoot(self, url, selector, path, fit=None):
+        """Open ``url``, wait for ``selector``, and write the page as a PNG (down to the
+        bottom of the ``fit`` element only, when given: no empty screen under it)."""
         self.goto(url)
         self.wait(f"document.querySelector({json.dumps(selector)})")
         time.sleep(1.5)  # charts drawn, fonts loaded
-        self.screenshot(path)
+        self.screenshot(path, fit)
 
-    def screenshot(self, path):
-        data = self.call("Page.captureScreenshot", format="png")["data"]
+    def screenshot(self, path, fit=None):
+        params = {"format": "png"}
+        if fit:
+            width, bottom = self.evaluate(
+                f"[window.innerWidth, document.querySelector({json.dumps(fit)})"
+                ".getBoundingClientRect().bottom]"
+            )
+            height = min(bottom + 16, self.evaluate("window.innerHeight"))
+            params["clip"] = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
+        data = self.call("Page.captureScreenshot", **params)["data"]
         with open(path, "wb") as file:
             file.write(base64.b64decode(data))
+        optimise(path)
+
+    def emulate(self, width, height, mobile=False, scale=1):
+        """Show the next pages as a screen of ``width`` x ``height`` CSS pixels (a phone with
+        touch when ``mobile``): headless Chromium keeps its windows at least 500 px wide."""
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=scale,
+            mobile=mobile,
+        )
+        self.call("Emulation.setTouchEmulationEnabled", enabled=mobile, maxTouchPoints=5)
 
     def close(self):
         self.ws.close()
@@ -243,6 +280,32 @@ def make_due(rpc, activity, now):
     rpc.write_as_superuser("marketing.trace", due, {"schedule_date": now.isoformat(" ")})
 
 
+def shoot_phone_workflow(browser, url):
+    """The campaign form on a phone, scrolled to its workflow: Odoo's mobile layout."""
+    browser.emulate(390, 844, mobile=True, scale=2)
+    browser.goto(url)
+    browser.wait("document.querySelector('.o_ma_workflow .o_ma_activity_chart canvas')")
+    browser.evaluate("document.querySelector('.o_ma_workflow').scrollIntoView({block: 'start'})")
+    time.sleep(1.5)  # charts drawn after the scroll
+    browser.screenshot(OUT / "workflow_phone.png")
+    sys.stdout.write(f"wrote {OUT / 'workflow_phone.png'}\n")
+
+
+def shoot_template_cards(browser, rpc, url):
+    """The template cards a new user sees while no campaign exists: the campaigns are
+    archived first, so this shot comes last."""
+    campaigns = rpc("marketing.campaign", "search", [])
+    rpc("marketing.campaign", "write", campaigns, {"active": False})
+    browser.emulate(1440, 900)
+    browser.shoot(
+        url,
+        ".o_marketing_campaign_template",
+        OUT / "template_cards.png",
+        fit=".o_marketing_campaign_template_grid",
+    )
+    sys.stdout.write(f"wrote {OUT / 'template_cards.png'}\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8071")
@@ -258,26 +321,32 @@ def main():
                 f"/odoo/marketing-automation/{campaign}",
                 ".o_ma_activity_chart canvas",
                 "workflow_editor.png",
+                None,
             ),
             (
                 f"/odoo/marketing-automation/{campaign}/action-marketing_automation_community.marketing_participant_action/{participant}",
                 ".o_ma_trace_tree",
                 "test_screen.png",
+                ".o_form_sheet",
             ),
             (
                 "/odoo/action-marketing_automation_community.marketing_trace_report_action",
                 ".o_graph_canvas_container canvas",
                 "report_traces.png",
+                None,
             ),
             (
                 "/odoo/action-marketing_automation_community.link_tracker_click_action",
                 ".o_graph_canvas_container canvas",
                 "report_link_tracker.png",
+                None,
             ),
         ]
-        for page, selector, name in shots:
-            browser.shoot(f"{args.url}{page}", selector, OUT / name)
+        for page, selector, name, fit in shots:
+            browser.shoot(f"{args.url}{page}", selector, OUT / name, fit)
             sys.stdout.write(f"wrote {OUT / name}\n")
+        shoot_phone_workflow(browser, f"{args.url}/odoo/marketing-automation/{campaign}")
+        shoot_template_cards(browser, rpc, f"{args.url}/odoo/marketing-automation")
     finally:
         browser.close()
 
