@@ -69,6 +69,32 @@ class TestTranslations(TransactionCase):
                 ]
                 self.assertFalse(broken[:10], f"{lang}.po: placeholders changed")
 
+    def test_states_and_events_told_apart(self):
+        """In each language the states of a trace and the events of a message
+        read differently: "Bounced" is not "Rejected" (French once said
+        "Rejeté", Odoo's word for rejected, beside "Refusé")."""
+        trace_states = [
+            label for __, label in self.env["marketing.trace"]._fields["state"].selection
+        ]
+        labels = [*trace_states, "Bounced", "Opened", "Clicked", "Replied"]
+        self.assertEqual(len(set(labels)), len(labels))
+        for lang in LANGUAGES:
+            with self.subTest(lang=lang):
+                translations = {entry.msgid: entry.msgstr for entry in self._po(lang)}
+                translated = [translations[label].casefold() for label in labels]
+                self.assertEqual(
+                    len(set(translated)), len(labels), dict(zip(labels, translated, strict=True))
+                )
+                # nor is "Bounced" what Odoo itself calls "Rejected" in this language
+                odoo_rejected = {
+                    entry.msgstr.casefold()
+                    for entry in polib.pofile(
+                        str(Path(get_module_path("mass_mailing_sms")) / "i18n" / f"{lang}.po")
+                    )
+                    if entry.msgid == "Rejected" and entry.msgstr
+                }
+                self.assertNotIn(translations["Bounced"].casefold(), odoo_rejected)
+
     def test_campaign_form_in_each_language(self):
         for lang, code in LANGUAGES.items():
             with self.subTest(lang=lang):
