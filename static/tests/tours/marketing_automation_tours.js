@@ -410,7 +410,7 @@ registry.category("web_tour.tours").add("marketing_automation_metrics_tour", {
             },
         },
         {
-            trigger: '.o_breadcrumb:contains("Success: participants of Welcome")',
+            trigger: '.o_breadcrumb:contains("Success — Welcome: participants")',
         },
     ],
 });
