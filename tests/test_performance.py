@@ -1,5 +1,8 @@
+from unittest.mock import patch
+
 from freezegun import freeze_time
 
+from odoo import sql_db
 from odoo.tests import tagged, users, warmup
 
 from .common import MarketingAutomationCommon
@@ -333,3 +336,111 @@ class TestQueryCounts(MarketingAutomationCommon):
                 # sudo: the tracking pixel records the open as the public user
                 mailing_trace.sudo().set_opened()
         self.assertEqual(len(child.trace_ids.filtered("schedule_date")), 1)
+
+
+@tagged("marketing_automation", "post_install", "-at_install")
+class TestMailQueueQueryCounts(MarketingAutomationCommon):
+    """The mail queue sends a campaign's mails with the message queries of a
+    plain mass mailing's: what the module adds to sending (the signature of
+    the campaign's links) costs no query per mail. The queue commits after
+    each mail, which empties the ORM's cache: the measure empties it after
+    each mail too, and counts the queries on the messages and campaign traces
+    and those of preparing each mail's body (the rest of the mail queue is
+    Odoo's, the same for both)."""
+
+    SIZES = {"warmup": 5, "small": 10, "large": 30}
+    TABLES = ('"mailing_trace"', '"marketing_trace"', " mailing_trace", " marketing_trace")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].set_param("mail.mail.force.send.limit", 0)
+        cls.targets = {
+            (label, kind): cls.env["res.partner"].create(
+                [
+                    {"name": f"Queue {kind} {index}", "email": f"queue.{kind}.{index}@example.com"}
+                    for index in range(size)
+                ]
+            )
+            for label, size in cls.SIZES.items()
+            for kind in ("campaign", "plain")
+        }
+
+    def _queue_campaign(self, targets):
+        campaign = self._create_campaign(domain=[("id", "in", targets.ids)])
+        self._create_activity(campaign, "email")
+        campaign.action_start_campaign()
+        campaign.sync_participants()
+        campaign.execute_activities()
+
+    def _queue_plain(self, targets):
+        self.env["mailing.mailing"].create(
+            {
+                "subject": "Plain",
+                "mailing_type": "mail",
+                "mailing_model_id": self.partner_model.id,
+                "mailing_domain": repr([("id", "in", targets.ids)]),
+                "body_html": "<p>Hello <a href='https://www.example.com/offer'>offer</a></p>",
+            }
+        ).action_send_mail()
+
+    def _send_queue(self):
+        """The queries on messages and traces of sending the queued mails as
+        the mail queue's cron does, the cache emptied after each mail."""
+        MailMail = self.registry["mail.mail"]
+        postprocess = MailMail._postprocess_sent_message
+
+        def postprocess_and_clear(mails, *args, **kwargs):
+            res = postprocess(mails, *args, **kwargs)
+            mails.env.flush_all()
+            mails.env.invalidate_all()
+            return res
+
+        execute = sql_db.Cursor.execute
+        prepare_body = MailMail._prepare_outgoing_body
+        queries = []
+        in_body = []
+
+        def counting_execute(cursor, query, params=None, log_exceptions=True):
+            if in_body or any(table in str(query) for table in self.TABLES):
+                queries.append(query)
+            return execute(cursor, query, params, log_exceptions)
+
+        def counting_prepare_body(mail):
+            in_body.append(mail)
+            try:
+                return prepare_body(mail)
+            finally:
+                in_body.pop()
+
+        # sudo: the mail queue's cron runs as the superuser
+        mails = self.env["mail.mail"].sudo().search([("state", "=", "outgoing")])
+        self.env.flush_all()
+        self.env.invalidate_all()
+        with (
+            patch.object(MailMail, "_postprocess_sent_message", postprocess_and_clear),
+            patch.object(sql_db.Cursor, "execute", counting_execute),
+            patch.object(MailMail, "_prepare_outgoing_body", counting_prepare_body),
+        ):
+            mails._send()
+            self.env.flush_all()
+        self.assertEqual(set(mails.mapped("state")), {"sent"})
+        return len(queries)
+
+    def test_queue_query_count(self):
+        counts = {}
+        with freeze_time(self.reference_now), self.mock_mail_gateway():
+            for label in self.SIZES:
+                for kind in ("campaign", "plain"):
+                    getattr(self, f"_queue_{kind}")(self.targets[label, kind])
+                    counts[label, kind] = self._send_queue()
+        # per mail, the same queries; a campaign's batch reads its messages once
+        for kind in ("campaign", "plain"):
+            self.assertEqual(
+                counts["large", kind] - counts["small", kind],
+                counts["large", "plain"] - counts["small", "plain"],
+                "sending a campaign's mails must not query its traces per mail",
+            )
+        self.assertLessEqual(
+            counts["large", "campaign"] - counts["large", "plain"], 1, "one query per batch"
+        )
