@@ -445,3 +445,45 @@ class TestMailQueueQueryCounts(MarketingAutomationCommon):
             )
         # a campaign's batch reads its messages once
         self.assertEqual(counts["large", "campaign"] - counts["large", "plain"], 1)
+
+
+@tagged("marketing_automation", "post_install", "-at_install")
+class TestBatchQueryCounts(MarketingAutomationCommon):
+    """The queries of one more batch of a server action run once per batch,
+    by the marketing user: the claim (with the values the batch reads), the
+    filter check, the state, Odoo's check of the records in ``run()``, the
+    completion of the participants, and the savepoints around them."""
+
+    BATCH_SIZE = 5
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].set_param(
+            "marketing_automation_community.batch_size", cls.BATCH_SIZE
+        )
+        cls.targets = cls.env["res.partner"].create(
+            [
+                {"name": f"Batch {index}", "email": f"batch.{index}@example.com"}
+                for index in range(30)
+            ]
+        )
+
+    def _campaign(self, targets):
+        campaign = self._create_campaign(domain=[("id", "in", targets.ids)])
+        self._create_activity(campaign, "action", run_once_per_batch=True)
+        campaign.action_start_campaign()
+        campaign.sync_participants()
+        return campaign.with_user(self.user_marketing_automation)
+
+    def test_query_count_per_batch(self):
+        self.server_action.code = "records"
+        with freeze_time(self.reference_now):
+            campaigns = [self._campaign(self.targets[:5]), self._campaign(self.targets[5:15])]
+            campaigns.append(self._campaign(self.targets[15:]))
+            # the first warms Odoo's caches; then 2 and 3 batches
+            counts = [self._count_queries(campaign.execute_activities) for campaign in campaigns]
+        self.assertEqual(counts[2] - counts[1], 14, "queries of one more batch")
+        for campaign in campaigns:
+            traces = campaign.participant_ids.trace_ids
+            self.assertEqual(set(traces.mapped("state")), {"processed"})
