@@ -33,6 +33,18 @@ PARTICIPANT_STATE_COLORS = {
     "unlinked": "secondary",
 }
 
+# what a batch of the scheduler reads of its traces, fetched by the claim itself
+CLAIMED_FIELDS = (
+    "participant_id",
+    "activity_id",
+    "campaign_id",
+    "company_id",
+    "res_id",
+    "is_test",
+    "parent_id",
+    "schedule_date",
+    "state",
+)
 # the first key of the advisory lock that serializes the email (SMS) cap of a company
 EMAIL_CAP_LOCK = 0x4D414350
 SMS_CAP_LOCK = 0x4D414353
@@ -741,12 +753,23 @@ class MarketingTrace(models.Model):
         table = SQL.identifier(self._table)
         query.order = SQL("%s.schedule_date, %s.id", table, table)
         query.limit = limit
+        # the values the batch reads come with the claim: no second read of its rows
+        fields_ = [self._fields[name] for name in CLAIMED_FIELDS]
+        columns = [SQL.identifier(self._table, field.name) for field in fields_]
         self.env.cr.execute(
-            SQL("%s FOR NO KEY UPDATE OF %s SKIP LOCKED", query.select(), table),
+            SQL(
+                "%s FOR NO KEY UPDATE OF %s SKIP LOCKED",
+                query.select(SQL.identifier(self._table, "id"), *columns),
+                table,
+            ),
             # a conflict with another worker is expected and handled by the caller
             log_exceptions=False,
         )
-        return self.browse(row[0] for row in self.env.cr.fetchall())
+        rows = self.env.cr.fetchall()
+        traces = self.browse(row[0] for row in rows)
+        for index, field in enumerate(fields_, 1):
+            self.env.cache.insert_missing(traces, field, [row[index] for row in rows])
+        return traces
 
     # ------------------------------------------------------------
     # TIMING: send windows, dates of the record, the frequency caps

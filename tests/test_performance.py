@@ -1,5 +1,8 @@
+from unittest.mock import patch
+
 from freezegun import freeze_time
 
+from odoo import sql_db
 from odoo.tests import tagged, users, warmup
 
 from .common import MarketingAutomationCommon
@@ -333,3 +336,154 @@ class TestQueryCounts(MarketingAutomationCommon):
                 # sudo: the tracking pixel records the open as the public user
                 mailing_trace.sudo().set_opened()
         self.assertEqual(len(child.trace_ids.filtered("schedule_date")), 1)
+
+
+@tagged("marketing_automation", "post_install", "-at_install")
+class TestMailQueueQueryCounts(MarketingAutomationCommon):
+    """The mail queue sends a campaign's mails with the message queries of a
+    plain mass mailing's: what the module adds to sending (the signature of
+    the campaign's links) costs no query per mail. The queue commits after
+    each mail, which empties the ORM's cache: the measure empties it after
+    each mail too, and counts the queries on the messages and campaign traces
+    and those of preparing each mail's body (the rest of the mail queue is
+    Odoo's, the same for both)."""
+
+    SIZES = {"warmup": 5, "small": 10, "large": 30}
+    TABLES = ('"mailing_trace"', '"marketing_trace"', " mailing_trace", " marketing_trace")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].set_param("mail.mail.force.send.limit", 0)
+        cls.targets = {
+            (label, kind): cls.env["res.partner"].create(
+                [
+                    {"name": f"Queue {kind} {index}", "email": f"queue.{kind}.{index}@example.com"}
+                    for index in range(size)
+                ]
+            )
+            for label, size in cls.SIZES.items()
+            for kind in ("campaign", "plain")
+        }
+
+    def _queue_campaign(self, targets):
+        campaign = self._create_campaign(domain=[("id", "in", targets.ids)])
+        self._create_activity(campaign, "email")
+        campaign.action_start_campaign()
+        campaign.sync_participants()
+        campaign.execute_activities()
+
+    def _queue_plain(self, targets):
+        self.env["mailing.mailing"].create(
+            {
+                "subject": "Plain",
+                "mailing_type": "mail",
+                "mailing_model_id": self.partner_model.id,
+                "mailing_domain": repr([("id", "in", targets.ids)]),
+                "body_html": "<p>Hello <a href='https://www.example.com/offer'>offer</a></p>",
+            }
+        ).action_send_mail()
+
+    def _send_queue(self):
+        """The queries on messages and traces of sending the queued mails as
+        the mail queue's cron does, the cache emptied after each mail."""
+        MailMail = self.registry["mail.mail"]
+        postprocess = MailMail._postprocess_sent_message
+
+        def postprocess_and_clear(mails, *args, **kwargs):
+            res = postprocess(mails, *args, **kwargs)
+            mails.env.flush_all()
+            mails.env.invalidate_all()
+            return res
+
+        execute = sql_db.Cursor.execute
+        prepare_body = MailMail._prepare_outgoing_body
+        queries = []
+        in_body = []
+
+        def counting_execute(cursor, query, params=None, log_exceptions=True):
+            if in_body or any(table in str(query) for table in self.TABLES):
+                queries.append(query)
+            return execute(cursor, query, params, log_exceptions)
+
+        def counting_prepare_body(mail):
+            in_body.append(mail)
+            try:
+                return prepare_body(mail)
+            finally:
+                in_body.pop()
+
+        # sudo: the mail queue's cron runs as the superuser
+        mails = self.env["mail.mail"].sudo().search([("state", "=", "outgoing")])
+        self.env.flush_all()
+        self.env.invalidate_all()
+        with (
+            patch.object(MailMail, "_postprocess_sent_message", postprocess_and_clear),
+            patch.object(sql_db.Cursor, "execute", counting_execute),
+            patch.object(MailMail, "_prepare_outgoing_body", counting_prepare_body),
+        ):
+            mails._send()
+            self.env.flush_all()
+        self.assertEqual(set(mails.mapped("state")), {"sent"})
+        return len(queries)
+
+    def test_queue_query_count(self):
+        counts = {}
+        with freeze_time(self.reference_now), self.mock_mail_gateway():
+            for label in self.SIZES:
+                for kind in ("campaign", "plain"):
+                    getattr(self, f"_queue_{kind}")(self.targets[label, kind])
+                    counts[label, kind] = self._send_queue()
+        # per mail, Odoo's two: the body reads the mail's messages (``mailing_trace_ids``)
+        # and the message is marked sent; the module's signature reads nothing
+        growth = self.SIZES["large"] - self.SIZES["small"]
+        for kind in ("campaign", "plain"):
+            self.assertEqual(
+                counts["large", kind] - counts["small", kind],
+                2 * growth,
+                f"sending the mails of a {kind} mailing must not read the messages per mail",
+            )
+        # a campaign's batch reads its messages once
+        self.assertEqual(counts["large", "campaign"] - counts["large", "plain"], 1)
+
+
+@tagged("marketing_automation", "post_install", "-at_install")
+class TestBatchQueryCounts(MarketingAutomationCommon):
+    """The queries of one more batch of a server action run once per batch,
+    by the marketing user: the claim (with the values the batch reads), the
+    filter check, the state, Odoo's check of the records in ``run()``, the
+    completion of the participants, and the savepoints around them."""
+
+    BATCH_SIZE = 5
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].set_param(
+            "marketing_automation_community.batch_size", cls.BATCH_SIZE
+        )
+        cls.targets = cls.env["res.partner"].create(
+            [
+                {"name": f"Batch {index}", "email": f"batch.{index}@example.com"}
+                for index in range(30)
+            ]
+        )
+
+    def _campaign(self, targets):
+        campaign = self._create_campaign(domain=[("id", "in", targets.ids)])
+        self._create_activity(campaign, "action", run_once_per_batch=True)
+        campaign.action_start_campaign()
+        campaign.sync_participants()
+        return campaign.with_user(self.user_marketing_automation)
+
+    def test_query_count_per_batch(self):
+        self.server_action.code = "records"
+        with freeze_time(self.reference_now):
+            campaigns = [self._campaign(self.targets[:5]), self._campaign(self.targets[5:15])]
+            campaigns.append(self._campaign(self.targets[15:]))
+            # the first warms Odoo's caches; then 2 and 3 batches
+            counts = [self._count_queries(campaign.execute_activities) for campaign in campaigns]
+        self.assertEqual(counts[2] - counts[1], 14, "queries of one more batch")
+        for campaign in campaigns:
+            traces = campaign.participant_ids.trace_ids
+            self.assertEqual(set(traces.mapped("state")), {"processed"})
