@@ -70,6 +70,24 @@ class TestSecurityAttacks(MarketingAutomationCommon):
     # ------------------------------------------------------------
 
     @users("user_marketing_automation")
+    def test_dialog_counts_of_another_company_refused(self):
+        """The delete and Update confirmations count participants and steps in
+        SQL: a user of company B asking them for company A's campaign over RPC
+        learns nothing, and nothing changes."""
+        campaign = self._create_campaign(name="Company A")
+        self._create_activity(campaign, "action", server_action_id=self.server_action.id)
+        campaign.action_start_campaign()
+        campaign.sync_participants()
+        self.assertTrue(campaign.participant_ids)
+        as_b = campaign.with_user(self.user_marketing_b)
+        for method in ("get_update_summary", "get_delete_confirmation"):
+            with self.subTest(method=method), self.assertRaises(AccessError):
+                getattr(as_b, method)()
+        self.assertEqual(campaign.state, "running")
+        self.assertEqual(
+            campaign.get_update_summary(), {"participants": 0, "steps": 0, "completed": 0}
+        )
+
     def test_filter_cannot_run_code(self):
         secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
         campaign = self._create_campaign(name="Mine").with_env(self.env)
