@@ -88,6 +88,7 @@ class TestSecurityAttacks(MarketingAutomationCommon):
             campaign.get_update_summary(), {"participants": 0, "steps": 0, "completed": 0}
         )
 
+    @users("user_marketing_automation")
     def test_filter_cannot_run_code(self):
         secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
         campaign = self._create_campaign(name="Mine").with_env(self.env)
